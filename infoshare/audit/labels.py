@@ -1,0 +1,92 @@
+"""How audit events read on the audit page: action names and readable changes.
+
+Verbs are `noun.past_tense` codes chosen by the services that record them.
+Each app adds its verbs to VERB_LABELS; a verb not listed still reads
+sensibly ("agreement.review_started" → "Agreement: review started").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from infoshare.core.models import Role
+
+VERB_LABELS: dict[str, str] = {
+    "organisation.created": "Organisation created",
+    "membership.invited": "Member invited",
+    "membership.invitation_resent": "Invitation sent again",
+    "membership.invitation_accepted": "Invitation accepted",
+    "membership.roles_changed": "Roles changed",
+    "membership.removed": "Member removed",
+    "account.logged_in": "Signed in",
+    "account.logged_out": "Signed out",
+    "account.login_failed": "Sign-in failed",
+    "account.mfa_added": "Second factor added",
+    "account.mfa_removed": "Second factor removed",
+    "account.password_changed": "Password changed",
+}
+
+# Field names in `changes` whose values are role codes, shown by their names.
+_ROLE_FIELDS = frozenset({"roles"})
+_ROLE_LABELS = dict(Role.choices)
+
+
+def verb_label(verb: str) -> str:
+    """The action's name for people: from VERB_LABELS, else made from the code."""
+    if verb in VERB_LABELS:
+        return VERB_LABELS[verb]
+    return humanise_verb(verb)
+
+
+def humanise_verb(verb: str) -> str:
+    noun, _, action = verb.partition(".")
+    noun_text = _words(noun).capitalize()
+    return f"{noun_text}: {_words(action)}" if action else noun_text
+
+
+def field_label(name: str) -> str:
+    return _words(name).capitalize()
+
+
+def _words(code: str) -> str:
+    return code.replace("_", " ").replace("-", " ").strip()
+
+
+def describe_changes(changes: str) -> list[tuple[str, str]]:
+    """The stored canonical JSON as (field, value) pairs a person can read.
+
+    Changes hold field names, states and references (never sensitive
+    content), so showing all of them is safe. Text that is not a JSON
+    object (it should not happen) is shown as it is rather than hidden.
+    """
+    try:
+        data = orjson.loads(changes or "{}")
+    except orjson.JSONDecodeError:
+        return [("Details", changes)]
+    if not isinstance(data, dict):
+        return [("Details", format_value(data))]
+    return [(field_label(key), format_value(value, key)) for key, value in data.items()]
+
+
+def format_value(value: Any, key: str = "") -> str:
+    """One value as text; a pair of [before, after] lists reads "before → after"."""
+    if value is None or value in ("", [], {}):
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return _format_list(value, key)
+    if isinstance(value, dict):
+        return "; ".join(f"{field_label(k)}: {format_value(v, k)}" for k, v in value.items())
+    if key in _ROLE_FIELDS and isinstance(value, str):
+        return _ROLE_LABELS.get(value, value)
+    return str(value)
+
+
+def _format_list(values: list[Any], key: str) -> str:
+    if len(values) == 2 and all(isinstance(part, list) for part in values):
+        before, after = values
+        return f"{format_value(before, key)} → {format_value(after, key)}"
+    return ", ".join(format_value(item, key) for item in values)

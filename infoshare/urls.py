@@ -1,0 +1,18 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+# The admin signs in through allauth too, so it gets rate limiting and the second factor.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Infoshare administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("o/<slug:org>/audit/", include("infoshare.audit.urls")),
+    path("", include("infoshare.core.urls")),
+]
+
+handler403 = "infoshare.core.views.permission_denied"
+handler404 = "infoshare.core.views.page_not_found"
+handler500 = "infoshare.core.views.server_error"
