@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "infoshare.core",
     "infoshare.audit",
+    "infoshare.decisions",
 ]
 
 MIDDLEWARE = [

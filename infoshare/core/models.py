@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from infoshare.core.upn import validate_upn
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -255,3 +257,189 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return self.get_role_display()
+
+
+# --- People: the data subjects whose information is shared ----------------------
+
+
+class PersonKind(models.TextChoices):
+    PUPIL = "pupil", "Pupil"
+    STAFF = "staff", "Member of staff"
+    PARENT = "parent", "Parent or carer"
+    OTHER = "other", "Other"
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def in_organisation(self, organisation: Organisation) -> PersonQuerySet:
+        return self.filter(organisation=organisation)
+
+    def search(self, text: str) -> PersonQuerySet:
+        """People whose names or UPN contain each word of `text`."""
+        queryset = self
+        for word in text.split():
+            queryset = queryset.filter(
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(upn__iexact=word.upper())
+            )
+        return queryset
+
+
+class Person(models.Model):
+    """Someone a school holds information about: a pupil, member of staff, parent or other.
+
+    Not a user: people here never sign in. Pupils carry their UPN (checked,
+    unique within the school) and the dates they were on roll.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="people")
+    kind = models.CharField(max_length=10, choices=PersonKind.choices)
+    given_name = models.CharField("First name", max_length=100)
+    family_name = models.CharField("Last name", max_length=100)
+    upn = models.CharField("UPN", max_length=13, blank=True, validators=[validate_upn])
+    date_of_birth = models.DateField(null=True, blank=True)
+    year_group = models.CharField(max_length=20, blank=True)
+    on_roll_from = models.DateField("On roll from", null=True, blank=True)
+    on_roll_until = models.DateField("On roll until", null=True, blank=True)
+    details = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="For example, their job, or whose parent or carer they are.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        indexes = [models.Index(fields=["organisation", "family_name", "given_name"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "upn"],
+                condition=~Q(upn=""),
+                name="person_upn_unique_in_organisation",
+                violation_error_message="Another pupil in this school already has this UPN.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="pupil") | Q(upn=""), name="person_upn_only_for_pupils"
+            ),
+            models.CheckConstraint(
+                condition=Q(on_roll_until__isnull=True)
+                | Q(on_roll_from__isnull=True)
+                | Q(on_roll_until__gte=models.F("on_roll_from")),
+                name="person_on_roll_dates_in_order",
+                violation_error_message="The date they left the roll must be after they joined.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+
+# --- Reference lists, loaded by data migrations (DESIGN.md rule 6) ------------------
+
+
+class ReferenceItem(models.Model):
+    """An entry of a fixed list: stable `code` for the program, `name` for people."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        default=True, help_text="Retired entries stay on old records but are not offered."
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Purpose(ReferenceItem):
+    """Why information is shared: policy sections 5.1 (statutory) and 6.1, and "other"."""
+
+    clause = models.CharField(max_length=10, blank=True, help_text="The policy section.")
+    is_statutory = models.BooleanField(default=False)
+    needs_description = models.BooleanField(
+        default=False, help_text='"Other": the record must describe the purpose.'
+    )
+
+    class Meta(ReferenceItem.Meta):
+        pass
+
+
+class FormOfSharing(ReferenceItem):
+    """The shapes sharing takes (policy section 4.1)."""
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name_plural = "forms of sharing"
+
+
+class LawfulBasis(ReferenceItem):
+    """UK GDPR Article 6(1)(a) to (f)."""
+
+    article = models.CharField(max_length=20)
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name_plural = "lawful bases"
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.name}"
+
+
+class SpecialCategoryCondition(ReferenceItem):
+    """UK GDPR Article 9(2)(a) to (j) and the conditions of DPA 2018 Schedule 1."""
+
+    class Source(models.TextChoices):
+        ARTICLE_9 = "article_9", "UK GDPR Article 9(2)"
+        SCHEDULE_1 = "schedule_1", "Data Protection Act 2018, Schedule 1"
+
+    source = models.CharField(max_length=12, choices=Source.choices)
+    article = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.name}"
+
+
+class DataCategory(ReferenceItem):
+    """A kind of personal data; special category data needs an Article 9 condition to share."""
+
+    is_special = models.BooleanField("Special category", default=False)
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name_plural = "data categories"
+
+
+# --- Human references: DEC-2026-0042 -----------------------------------------------
+
+
+class ReferenceCounter(models.Model):
+    """The last number given to records of one prefix, year and organisation."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "prefix", "year"], name="one_counter_per_prefix_and_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"

@@ -78,3 +78,11 @@ rules.add_perm("core.view_organisation", can_view_organisation)
 rules.add_perm("core.manage_members", can_manage_members)
 rules.add_perm("core.grant_privileged_roles", can_grant_privileged_roles)
 rules.add_perm("audit.view_audit", can_view_audit)
+
+# People (data subjects): everyone may look someone up to record a decision
+# about them; the lists are kept by those who keep the school's records.
+can_view_people = is_member
+can_manage_people = is_headteacher | is_information_manager | is_dpo
+
+rules.add_perm("core.view_people", can_view_people)
+rules.add_perm("core.manage_people", can_manage_people)
