@@ -26,6 +26,16 @@ VERB_LABELS: dict[str, str] = {
     "account.mfa_added": "Second factor added",
     "account.mfa_removed": "Second factor removed",
     "account.password_changed": "Password changed",
+    "person.added": "Person added",
+    "person.changed": "Person's details changed",
+    "person.history_viewed": "Disclosure history viewed",
+    "person.history_exported": "Disclosure history exported",
+    "people.imported": "Pupils imported",
+    "decision.recorded": "Decision recorded",
+    "decision.corrected": "Decision corrected",
+    "decision.viewed": "Special category decision viewed",
+    "decision.reviewed": "Disclosure reviewed by the DPO",
+    "decisions.exported": "Decision log exported",
 }
 
 # Field names in `changes` whose values are role codes, shown by their names.
