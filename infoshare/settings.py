@@ -178,9 +178,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
-DATE_FORMAT = "j F Y"
-DATETIME_FORMAT = "j F Y, H:i"
-SHORT_DATE_FORMAT = "j M Y"
+# How dates read (22 November 2026) is set per locale in infoshare/formats/en_GB.
+FORMAT_MODULE_PATH = ["infoshare.formats"]
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"

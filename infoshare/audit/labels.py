@@ -31,6 +31,7 @@ VERB_LABELS: dict[str, str] = {
     "person.history_viewed": "Disclosure history viewed",
     "person.history_exported": "Disclosure history exported",
     "people.imported": "Pupils imported",
+    "people.exported": "People list exported",
     "decision.recorded": "Decision recorded",
     "decision.corrected": "Decision corrected",
     "decision.viewed": "Special category decision viewed",

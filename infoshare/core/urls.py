@@ -19,4 +19,9 @@ urlpatterns = [
         views.resend_invitation,
         name="resend_invitation",
     ),
+    path("o/<slug:org>/people/", views.person_list, name="people"),
+    path("o/<slug:org>/people/add/", views.add_person, name="add_person"),
+    path("o/<slug:org>/people/import/", views.import_pupils, name="import_pupils"),
+    path("o/<slug:org>/people/<uuid:person>/", views.person_detail, name="person"),
+    path("o/<slug:org>/people/<uuid:person>/edit/", views.edit_person, name="edit_person"),
 ]

@@ -1,4 +1,4 @@
-"""Pages for choosing an organisation, its dashboard, its members, and the error pages.
+"""Pages for choosing an organisation, its dashboard, its members and people, and errors.
 
 HTTP glue only: every change goes through infoshare.core.services.
 """
@@ -6,6 +6,7 @@ HTTP glue only: every change goes through infoshare.core.services.
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,16 +21,27 @@ from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from infoshare.core import services
+from infoshare.core import imports, services
 from infoshare.core.exports import spreadsheet_safe
-from infoshare.core.forms import ChangeRolesForm, InviteMemberForm, RemoveMemberForm
-from infoshare.core.models import Membership, Role, User
-from infoshare.core.rules import can_manage_members
+from infoshare.core.forms import (
+    ChangeRolesForm,
+    ColumnMappingForm,
+    InviteMemberForm,
+    PersonForm,
+    PupilFileForm,
+    RemoveMemberForm,
+)
+from infoshare.core.models import Membership, Person, PersonKind, Role, User
+from infoshare.core.rules import can_manage_members, can_manage_people, can_view_people
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from django.forms import Form
 
 MEMBERS_PER_PAGE = 25
@@ -284,3 +296,336 @@ def _user_from_link(user_uuid: str, token: str) -> User | None:
 def _posted(request: HttpRequest) -> Any:
     """The submitted data on POST, even if empty; None (an unbound form) otherwise."""
     return request.POST if request.method == "POST" else None
+
+
+# --- people: the data subjects whose information is shared ---------------------------------
+
+PEOPLE_PER_PAGE = 25
+# The list's sort orders: what the page offers, and the ordering each means.
+PEOPLE_SORTS = {
+    "name": ("Last name, A to Z", ("family_name", "given_name", "pk")),
+    "-name": ("Last name, Z to A", ("-family_name", "-given_name", "-pk")),
+    "given_name": ("First name, A to Z", ("given_name", "family_name", "pk")),
+}
+# Where the import keeps the uploaded file's text between its steps. The
+# session (not a file or a table) so that nothing about the pupils outlives
+# the import: it is cleared on import or cancel, and expires with the session.
+IMPORT_SESSION_KEY = "pupil_import"
+
+
+@require_GET
+@organisation_view(can_view_people)
+def person_list(request: OrganisationRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    year_group = request.GET.get("year_group", "")
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in PEOPLE_SORTS else "name"
+    people = _filtered_people(request, query=query, kind=kind, year_group=year_group, sort=sort)
+    if request.GET.get("format") == "csv":
+        filters = {"q": query, "kind": kind, "year_group": year_group}
+        services.note_people_export(
+            request.organisation,
+            actor=request.user,
+            rows=people.count(),
+            filters={name: value for name, value in filters.items() if value},
+        )
+        return _people_csv(request, people)
+    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/people_list.html",
+        {
+            "page": page,
+            "query": query,
+            "kind": kind,
+            "year_group": year_group,
+            "sort": sort,
+            "kinds": PersonKind.choices,
+            "year_groups": _year_groups(request),
+            "sorts": [(value, label) for value, (label, _) in PEOPLE_SORTS.items()],
+            "filtered": bool(query or kind or year_group),
+            "can_manage": can_manage_people(request.user, request.organisation),
+        },
+    )
+
+
+@organisation_view(can_view_people)
+def person_detail(request: OrganisationRequest, person: str) -> HttpResponse:
+    return render(
+        request,
+        "core/person_detail.html",
+        {
+            "person": _person_in(request, person),
+            "can_manage": can_manage_people(request.user, request.organisation),
+        },
+    )
+
+
+@organisation_view(can_manage_people)
+def add_person(request: OrganisationRequest) -> HttpResponse:
+    form = PersonForm(_posted(request))
+    if form.is_bound and form.is_valid():
+        person = _call_service(
+            form, services.add_person, request.organisation, actor=request.user, **form.cleaned_data
+        )
+        if person is not None:
+            messages.success(request, f"{person.full_name} added.")
+            return redirect("core:person", org=request.organisation.slug, person=person.uuid)
+    return render(request, "core/person_form.html", {"form": form, "person": None})
+
+
+@organisation_view(can_manage_people)
+def edit_person(request: OrganisationRequest, person: str) -> HttpResponse:
+    record = _person_in(request, person)
+    form = PersonForm(_posted(request), initial=PersonForm.initial_for(record))
+    if form.is_bound and form.is_valid():
+        changed = _call_service(
+            form, services.change_person, record, actor=request.user, **form.cleaned_data
+        )
+        if changed is not None:
+            messages.success(request, f"{changed.full_name}'s details saved.")
+            return redirect("core:person", org=request.organisation.slug, person=changed.uuid)
+    return render(request, "core/person_form.html", {"form": form, "person": record})
+
+
+@organisation_view(can_manage_people)
+def import_pupils(request: OrganisationRequest) -> HttpResponse:
+    """The three steps: upload the file, choose its columns, check and import.
+
+    Which step shows depends on what the session holds: no file yet (upload),
+    a file whose columns are not yet checked (columns), or a checked one (confirm).
+    """
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action == "cancel":
+        _forget_import(request)
+        return redirect("core:people", org=request.organisation.slug)
+    pending = _pending_import(request)
+    if action == "upload" or (pending is None and not action):
+        return _import_upload_step(request)
+    if pending is None:
+        # The session ended, or the import was finished in another tab, between steps.
+        messages.error(request, "Upload the file again: the one you uploaded has gone.")
+        return redirect("core:import_pupils", org=request.organisation.slug)
+    return _import_later_step(request, pending, action)
+
+
+def _import_later_step(
+    request: OrganisationRequest, pending: dict[str, Any], action: str
+) -> HttpResponse:
+    table = imports.read_table(pending["text"])  # read once already, when it was uploaded
+    if action == "import" and pending["checked"]:
+        return _import_confirmed(request, pending, table)
+    if action in ("preview", "check"):
+        return _import_columns_step(request, pending, table, action=action)
+    if not pending["checked"] or request.GET.get("step") == "columns":
+        return _import_columns_step(request, pending, table, action="")
+    return _import_confirm_step(request, pending, table)
+
+
+def _import_upload_step(request: OrganisationRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = PupilFileForm(request.POST if posted else None, request.FILES if posted else None)
+    if form.is_bound and form.is_valid():
+        _keep_import(
+            request,
+            {
+                "organisation": request.organisation.pk,
+                "filename": form.filename,
+                "text": form.cleaned_data["file"],
+                "mapping": None,
+                "checked": False,
+            },
+        )
+        return redirect("core:import_pupils", org=request.organisation.slug)
+    return render(request, "core/import_upload.html", {"form": form})
+
+
+def _import_columns_step(
+    request: OrganisationRequest, pending: dict[str, Any], table: imports.PupilTable, *, action: str
+) -> HttpResponse:
+    """Choose the columns, with a preview of the first rows; "check" reads every row."""
+    mapping = pending["mapping"] or imports.guess_mapping(table.headings)
+    form = ColumnMappingForm(
+        request.POST if action else None,
+        columns=[table.column_label(i) for i in range(len(table.headings))],
+        initial=ColumnMappingForm.initial_from(mapping),
+    )
+    if form.is_bound:
+        valid = form.is_valid()
+        mapping = form.mapping()
+        if valid and action == "check":
+            checked = imports.check_rows(table, mapping, today=timezone.localdate())
+            _keep_import(request, {**pending, "mapping": mapping, "checked": not checked.errors})
+            if checked.errors:
+                return _import_errors(request, pending, checked.errors)
+            return redirect("core:import_pupils", org=request.organisation.slug)
+    return render(
+        request,
+        "core/import_columns.html",
+        {
+            "form": form,
+            "filename": pending["filename"],
+            "row_count": sum(1 for _ in table.numbered_rows()),
+            "preview_fields": imports.mapped_fields(mapping),
+            "preview_rows": imports.preview(table, mapping, today=timezone.localdate()),
+        },
+    )
+
+
+def _import_confirm_step(
+    request: OrganisationRequest, pending: dict[str, Any], table: imports.PupilTable
+) -> HttpResponse:
+    mapping = pending["mapping"]
+    checked = imports.check_rows(table, mapping, today=timezone.localdate())
+    if checked.errors:
+        return _import_errors(request, pending, checked.errors)
+    upns = [row.upn for row in checked.rows]
+    known = Person.objects.in_organisation(request.organisation).filter(upn__in=upns).count()
+    return render(
+        request,
+        "core/import_confirm.html",
+        {
+            "filename": pending["filename"],
+            "to_add": len(upns) - known,
+            "to_update": known,
+            "preview_fields": imports.mapped_fields(mapping),
+            "preview_rows": imports.preview(table, mapping, today=timezone.localdate()),
+        },
+    )
+
+
+def _import_confirmed(
+    request: OrganisationRequest, pending: dict[str, Any], table: imports.PupilTable
+) -> HttpResponse:
+    checked = imports.check_rows(table, pending["mapping"], today=timezone.localdate())
+    if checked.errors:
+        return _import_errors(request, pending, checked.errors)
+    try:
+        result = services.import_pupils(request.organisation, actor=request.user, rows=checked.rows)
+    except services.ImportRefused as refused:
+        return _import_errors(request, pending, refused.row_errors)
+    _forget_import(request)
+    messages.success(request, _imported_message(result))
+    return redirect("core:people", org=request.organisation.slug)
+
+
+def _import_errors(
+    request: OrganisationRequest, pending: dict[str, Any], errors: list[imports.RowError]
+) -> HttpResponse:
+    """Every bad row, so the file can be put right in one go; nothing was imported."""
+    return render(
+        request,
+        "core/import_errors.html",
+        {
+            "filename": pending["filename"],
+            "errors": errors,
+            "line_count": len({error.line for error in errors}),
+            "form": PupilFileForm(),
+        },
+    )
+
+
+def _imported_message(result: services.ImportResult) -> str:
+    message = (
+        f"{result.created} pupil{pluralize(result.created)} added and {result.updated} updated."
+    )
+    if result.unchanged:
+        message += f" {result.unchanged} already had these details."
+    return message
+
+
+def _pending_import(request: OrganisationRequest) -> dict[str, Any] | None:
+    """The file uploaded for this organisation's import, if there is one."""
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending or pending.get("organisation") != request.organisation.pk:
+        return None
+    return dict(pending)
+
+
+def _keep_import(request: OrganisationRequest, pending: dict[str, Any]) -> None:
+    request.session[IMPORT_SESSION_KEY] = pending
+
+
+def _forget_import(request: OrganisationRequest) -> None:
+    request.session.pop(IMPORT_SESSION_KEY, None)
+
+
+def _person_in(request: OrganisationRequest, person: str) -> Person:
+    """A person of the request's organisation only: another's is a 404."""
+    return get_object_or_404(Person.objects.in_organisation(request.organisation), uuid=person)
+
+
+def _filtered_people(
+    request: OrganisationRequest, *, query: str, kind: str, year_group: str, sort: str
+) -> Any:
+    people = Person.objects.in_organisation(request.organisation)
+    if query:
+        people = people.search(query)
+    if kind in PersonKind.values:
+        people = people.filter(kind=kind)
+    if year_group:
+        people = people.filter(year_group=year_group)
+    return people.order_by(*PEOPLE_SORTS[sort][1])
+
+
+def _year_groups(request: OrganisationRequest) -> list[str]:
+    """The year groups the school's people are in, Reception before Year 1 before Year 10."""
+    groups = (
+        Person.objects.in_organisation(request.organisation)
+        .exclude(year_group="")
+        .order_by()  # without the default ordering by name, which would defeat DISTINCT
+        .values_list("year_group", flat=True)
+        .distinct()
+    )
+    return sorted(groups, key=_natural_key)
+
+
+def _natural_key(text: str) -> tuple[Any, ...]:
+    """Sorts "Year 2" before "Year 10": numbers within the text compare as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
+
+
+def _people_csv(request: OrganisationRequest, people: Any) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{request.organisation.slug}-people.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "Last name",
+            "First name",
+            "Who",
+            "UPN",
+            "Date of birth",
+            "Year group",
+            "On roll from",
+            "On roll until",
+            "Details",
+        ]
+    )
+    for p in people:
+        writer.writerow(
+            spreadsheet_safe(cell)
+            for cell in [
+                p.family_name,
+                p.given_name,
+                p.get_kind_display(),
+                p.upn,
+                _iso(p.date_of_birth),
+                p.year_group,
+                _iso(p.on_roll_from),
+                _iso(p.on_roll_until),
+                p.details,
+            ]
+        )
+    return response
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
