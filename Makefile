@@ -7,9 +7,9 @@ PYTHON ?= python3
 PY := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: run test bench setup lint browser clean
+.PHONY: run test bench setup lint browser pdf-libs clean
 
-run: setup .env
+run: setup pdf-libs .env
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
@@ -21,11 +21,12 @@ run: setup .env
 	@echo "DEBUG=true" > $@
 	@echo "Wrote .env with DEBUG=true (development only)."
 
-test: setup browser lint
+test: setup browser pdf-libs lint
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) bench/audit.py
+	$(PY) bench/decisions.py
 
 lint: setup
 	$(PY) -m ruff check .
@@ -50,6 +51,10 @@ infoshare/static/dist/.built: node_modules/.installed $(shell find assets -type 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# WeasyPrint renders PDFs with Debian's Pango.
+pdf-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0 || { apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; }
 
 clean:
 	rm -rf .venv node_modules infoshare/static/dist staticfiles var

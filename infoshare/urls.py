@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("o/<slug:org>/audit/", include("infoshare.audit.urls")),
+    path("o/<slug:org>/", include("infoshare.decisions.urls")),
     path("", include("infoshare.core.urls")),
 ]
 

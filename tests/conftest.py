@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
 
@@ -90,6 +91,7 @@ def _fast_password_hashing(settings):
 
 
 _audit_triggers = importlib.import_module("infoshare.audit.migrations.0002_append_only_triggers")
+_reference_lists = importlib.import_module("infoshare.core.migrations.0003_load_reference_lists")
 
 
 @pytest.fixture(autouse=True)
@@ -101,6 +103,9 @@ def _audit_guard_around_transactional_tests(request):
     removed here first, with the triggers lifted for that one statement and
     put straight back: the flush then meets an empty audit table, which the
     triggers allow, and every later test runs with them in force.
+
+    The flush also empties the reference lists a data migration loaded, so
+    they are loaded again before each such test.
     """
     marker = request.node.get_closest_marker("django_db")
     transactional = "live_server" in request.fixturenames or (
@@ -110,6 +115,7 @@ def _audit_guard_around_transactional_tests(request):
         yield
         return
     request.getfixturevalue("transactional_db")
+    _reference_lists.load(django_apps, None)
     yield
     _audit_triggers.remove_triggers(connection)
     with connection.cursor() as cursor:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import reverse
 
 from infoshare.core import rules as core_rules
+from infoshare.decisions import rules as decision_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,19 +30,34 @@ class NavigationEntry:
 
 ENTRIES = [
     NavigationEntry("Dashboard", "core:dashboard", core_rules.can_view_organisation),
+    NavigationEntry("People", "core:people", core_rules.can_view_people),
+    NavigationEntry("Decisions", "decisions:list", decision_rules.can_view_decisions),
+    NavigationEntry(
+        "Disclosures to review", "decisions:review_queue", decision_rules.can_review_disclosures
+    ),
     NavigationEntry("Members", "core:members", core_rules.can_manage_members),
     NavigationEntry("Audit trail", "audit:events", core_rules.can_view_audit),
 ]
 
 
 def items_for(request: HttpRequest, organisation: Organisation) -> list[dict[str, Any]]:
-    items = []
-    for entry in ENTRIES:
-        if not entry.allowed(request.user, organisation):
-            continue
-        href = reverse(entry.url_name, kwargs={"org": organisation.slug})
-        current = request.path == href or (
-            entry.url_name != "core:dashboard" and request.path.startswith(href)
-        )
-        items.append({"text": entry.label, "href": href, "current": current})
+    items: list[dict[str, Any]] = [
+        {"text": entry.label, "href": reverse(entry.url_name, kwargs={"org": organisation.slug})}
+        for entry in ENTRIES
+        if entry.allowed(request.user, organisation)
+    ]
+    dashboard = reverse("core:dashboard", kwargs={"org": organisation.slug})
+    current = _current_href(request.path, [item["href"] for item in items], dashboard)
+    for item in items:
+        item["current"] = item["href"] == current
     return items
+
+
+def _current_href(path: str, hrefs: list[str], dashboard: str) -> str | None:
+    """The entry the page belongs to: the longest address the path starts with.
+
+    The dashboard (the organisation's root) counts only for itself, and
+    /decisions/reviews/ belongs to its own entry, not to /decisions/.
+    """
+    matching = [h for h in hrefs if path == h or (h != dashboard and path.startswith(h))]
+    return max(matching, key=len) if matching else None

@@ -9,18 +9,21 @@ from infoshare.core.models import Membership, Role
 from tests.core.support import links_inside
 
 EXPECTED = {
-    "headteacher": ["Dashboard", "Members", "Audit trail"],
-    "chair": ["Dashboard", "Audit trail"],
-    "dpo": ["Dashboard", "Audit trail"],
-    "dsl": ["Dashboard"],
-    "deputy_dsl": ["Dashboard"],
-    "information_manager": ["Dashboard", "Members"],
-    "staff": ["Dashboard"],
-    "volunteer": ["Dashboard"],
-    "auditor": ["Dashboard", "Audit trail"],
+    "headteacher": ["Dashboard", "People", "Decisions", "Members", "Audit trail"],
+    "chair": ["Dashboard", "People", "Decisions", "Audit trail"],
+    "dpo": ["Dashboard", "People", "Decisions", "Disclosures to review", "Audit trail"],
+    "dsl": ["Dashboard", "People", "Decisions"],
+    "deputy_dsl": ["Dashboard", "People", "Decisions"],
+    "information_manager": ["Dashboard", "People", "Decisions", "Members"],
+    "staff": ["Dashboard", "People", "Decisions"],
+    "volunteer": ["Dashboard", "People", "Decisions"],
+    "auditor": ["Dashboard", "People", "Decisions", "Audit trail"],
 }
 HREFS = {
     "Dashboard": "core:dashboard",
+    "People": "core:people",
+    "Decisions": "decisions:list",
+    "Disclosures to review": "decisions:review_queue",
     "Members": "core:members",
     "Audit trail": "audit:events",
 }

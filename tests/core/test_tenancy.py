@@ -14,19 +14,81 @@ from django.conf import settings
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from infoshare.core.models import Membership, Role
+from infoshare.core.models import Membership, Person, Role
+from infoshare.decisions import services as decision_services
+from infoshare.decisions.models import Decision
+from tests.decisions.drafts import pupil, share
 
 ALL_ROLES = [role.value for role in Role]
 MANAGERS = {"headteacher", "information_manager"}
 AUDIT_READERS = {"dpo", "headteacher", "chair", "auditor"}
+PEOPLE_KEEPERS = {"headteacher", "information_manager", "dpo"}
+# Who may open a decision recorded by a member of staff (no special category data).
+DECISION_READERS = {"staff", "dpo", "headteacher", "chair", "information_manager", "auditor"}
+DECISION_CORRECTORS = {"staff", "dpo", "headteacher"}
 
 
 def member_uuid(school, role="volunteer"):
     return Membership.objects.get(user=school[role], organisation=school.organisation).uuid
 
 
+def matrix_pupil(school) -> Person:
+    """The pupil every person-page row of the matrix opens, one per school."""
+    existing = Person.objects.filter(organisation=school.organisation, given_name="Matrix")
+    return existing.first() or pupil(school.organisation, "Matrix", "Pupil")
+
+
+def matrix_decision(school) -> Decision:
+    """A decision recorded by the school's member of staff, without special category data."""
+    existing = Decision.objects.filter(organisation=school.organisation).first()
+    if existing:
+        return existing
+    staff = school["staff"]
+    return decision_services.record_decision(
+        school.organisation, actor=staff, draft=share(staff, [matrix_pupil(school)])
+    )
+
+
+def people_urls(school):
+    slug, person = school.slug, matrix_pupil(school).uuid
+    return [
+        ("people", "get", reverse("core:people", kwargs={"org": slug})),
+        ("people_csv", "get", reverse("core:people", kwargs={"org": slug}) + "?format=csv"),
+        ("add_person", "get", reverse("core:add_person", kwargs={"org": slug})),
+        ("import_pupils", "get", reverse("core:import_pupils", kwargs={"org": slug})),
+        ("person", "get", reverse("core:person", kwargs={"org": slug, "person": person})),
+        ("edit_person", "get", reverse("core:edit_person", kwargs={"org": slug, "person": person})),
+    ]
+
+
+def decision_urls(school):
+    slug, reference = school.slug, matrix_decision(school).reference
+    on_record = {"org": slug, "reference": reference}
+    history = reverse(
+        "decisions:person_history", kwargs={"org": slug, "person": matrix_pupil(school).uuid}
+    )
+    listing = reverse("decisions:list", kwargs={"org": slug})
+    return [
+        ("decisions", "get", listing),
+        ("decisions_csv", "get", listing + "?format=csv"),
+        ("decisions_xlsx", "get", listing + "?format=xlsx"),
+        ("record", "get", reverse("decisions:record", kwargs={"org": slug})),
+        ("record_post", "post", reverse("decisions:record", kwargs={"org": slug})),
+        ("decision", "get", reverse("decisions:detail", kwargs=on_record)),
+        ("correct", "get", reverse("decisions:correct", kwargs=on_record)),
+        ("review_queue", "get", reverse("decisions:review_queue", kwargs={"org": slug})),
+        ("review", "get", reverse("decisions:review", kwargs=on_record)),
+        ("history", "get", history),
+        ("history_csv", "get", history + "?format=csv"),
+    ]
+
+
 def core_urls(school):
     """(name, method, path) of every organisation page, for `school`."""
+    return organisation_urls(school) + people_urls(school) + decision_urls(school)
+
+
+def organisation_urls(school):
     slug, member = school.slug, member_uuid(school)
     return [
         ("dashboard", "get", reverse("core:dashboard", kwargs={"org": slug})),
@@ -63,7 +125,36 @@ URL_NAMES = [
     "remove_post",
     "resend",
     "audit",
+    "people",
+    "people_csv",
+    "add_person",
+    "import_pupils",
+    "person",
+    "edit_person",
+    "decisions",
+    "decisions_csv",
+    "decisions_xlsx",
+    "record",
+    "record_post",
+    "decision",
+    "correct",
+    "review_queue",
+    "review",
+    "history",
+    "history_csv",
 ]
+# Pages every member opens.
+FOR_EVERY_MEMBER = {
+    "dashboard",
+    "people",
+    "people_csv",
+    "person",
+    "decisions",
+    "decisions_csv",
+    "decisions_xlsx",
+    "history",
+    "history_csv",
+}
 
 
 def test_url_names_match_core_urls(world):
@@ -71,15 +162,36 @@ def test_url_names_match_core_urls(world):
 
 
 def expected_status(name: str, role: str) -> int:
-    if name == "dashboard":
+    if name in FOR_EVERY_MEMBER:
         return 200
     if name == "audit":
         return 200 if role in AUDIT_READERS else 403
+    if name in {"add_person", "import_pupils", "edit_person"}:
+        return 200 if role in PEOPLE_KEEPERS else 403
+    if name in {"record", "record_post", "decision", "correct", "review_queue", "review"}:
+        return decision_page_status(name, role)
     if role not in MANAGERS:
         return 403
     # An empty form comes back with its errors; resending to someone who has
     # accepted is refused with a message on the member's page.
     return {"resend": 302}.get(name, 200)
+
+
+def decision_page_status(name: str, role: str) -> int:
+    """Recording is for everyone but auditors; reading a record follows who may see it
+    (anyone else gets 404); correcting is for its maker, the DPO and the headteacher;
+    reviewing is the DPO's."""
+    if name in {"review_queue", "review"}:
+        return 200 if role == "dpo" else 403
+    if name == "decision":
+        return 200 if role in DECISION_READERS else 404
+    if role == "auditor":
+        return 403
+    if name == "correct":
+        if role not in DECISION_READERS:
+            return 404
+        return 200 if role in DECISION_CORRECTORS else 403
+    return 200  # the form, or the form with its errors
 
 
 def request(client: Client, method: str, path: str):
@@ -121,7 +233,12 @@ def test_every_organisation_url_is_in_the_matrix(world):
     walk(get_resolver().url_patterns)
     assert routes
     for route in routes:
-        path = "/" + route.replace("<slug:org>", slug).replace("<uuid:member>", str(member))
+        path = "/" + (
+            route.replace("<slug:org>", slug)
+            .replace("<uuid:member>", str(member))
+            .replace("<uuid:person>", str(matrix_pupil(world.school).uuid))
+            .replace("<str:reference>", matrix_decision(world.school).reference)
+        )
         assert path in covered, f"{route} is not in the permission matrix"
 
 

@@ -57,3 +57,33 @@ def serious_accessibility_violations(page: Any) -> list[str]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def current_totp_code(user: Any) -> str:
+    """The code the person's authenticator app would show now."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+def assert_accessible(page: Any) -> None:
+    assert serious_accessibility_violations(page) == [], page.url
+
+
+def sign_in(page: Any, base_url: str, user: Any, password: str) -> None:
+    """Sign in through the login page, with the second factor when the person has one."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if "/accounts/2fa/authenticate/" in page.url:
+        page.get_by_label("Code").fill(current_totp_code(user))
+        page.get_by_role("button", name="Sign in").click()

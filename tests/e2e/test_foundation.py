@@ -6,29 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    format_hotp_value,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
-from allauth.mfa.utils import decrypt
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import serious_accessibility_violations
+from tests.e2e.conftest import assert_accessible, current_totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def current_totp_code(user) -> str:
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    secret = decrypt(authenticator.data["secret"])
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-
-
-def assert_accessible(page: Page) -> None:
-    assert serious_accessibility_violations(page) == [], page.url
 
 
 def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
@@ -59,9 +42,11 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
     expect(page.get_by_text("Nothing is waiting for you")).to_be_visible()
     assert_accessible(page)
 
-    # A DPO sees the dashboard and the audit trail, not the members pages.
+    # A DPO sees the disclosures to review and the audit trail, not the members pages.
     navigation = page.get_by_role("navigation", name="Menu")
-    expect(navigation.get_by_role("link")).to_have_text(["Dashboard", "Audit trail"])
+    expect(navigation.get_by_role("link")).to_have_text(
+        ["Dashboard", "People", "Decisions", "Disclosures to review", "Audit trail"]
+    )
 
     page.get_by_role("link", name="Switch organisation").click()
     page.get_by_role("link", name=world.other.organisation.name).click()

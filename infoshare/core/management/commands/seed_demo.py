@@ -1,21 +1,36 @@
-"""Demo data: a trust with two schools, a local authority, the DfE, one person per role.
+"""Demo data: a trust with two schools, a local authority, the DfE, one person per role,
+and about thirty pupils in each school.
 
 Idempotent: running it again adds only what is missing. Every name is made
-up and every address is under example.org, so no real person appears.
+up, every address is under example.org and every UPN is generated, so no
+real person appears.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from infoshare.core import services
-from infoshare.core.models import ExternalKind, Organisation, OrganisationKind, Role, User
+from infoshare.core.imports import PupilRow
+from infoshare.core.models import (
+    ExternalKind,
+    Organisation,
+    OrganisationKind,
+    Person,
+    PersonKind,
+    Role,
+    User,
+)
+from infoshare.core.upn import make_upn
+from infoshare.decisions.demo import seed_decisions
 
 DEFAULT_PASSWORD = "infoshare-demo"
 
@@ -65,6 +80,27 @@ FIRST_NAMES = {
 }
 SURNAMES = ("Alderman", "Birchwood")
 
+# Made-up pupils: names combined from these lists, UPNs generated from a fake
+# local authority number (999) and each school's made-up establishment number.
+PUPILS_PER_SCHOOL = 30
+PUPIL_FIRST_NAMES = (
+    "Amara", "Ben", "Chloe", "Dylan", "Esme", "Finley", "Grace", "Harvey", "Isla", "Jack",
+    "Kiran", "Lily", "Mason", "Nia", "Oscar", "Poppy", "Quinn", "Rosie", "Sami", "Theo",
+    "Una", "Vinnie", "Willow", "Xander", "Yasmin", "Zac", "Aisha", "Ellis", "Maya", "Reuben",
+)  # fmt: skip
+PUPIL_SURNAMES = (
+    "Ashby", "Brook", "Carver", "Dale", "Ellery", "Fenwick", "Garside", "Holt", "Ingram",
+    "Jessop", "Kettle", "Lowther", "Marsh", "Nettleton", "Oakes", "Pell", "Quarry", "Rudd",
+    "Sowerby", "Thwaite", "Upton", "Varley", "Wragg", "Yeadon", "Abbott", "Birtles", "Crook",
+)  # fmt: skip
+# Year groups of each school, and how old pupils are at the start of the first one.
+YEAR_GROUPS = {
+    "alder-primary": ["Reception", *(f"Year {n}" for n in range(1, 7))],
+    "birch-academy": [f"Year {n}" for n in range(7, 12)],
+}
+FIRST_YEAR_AGE = {"alder-primary": 4, "birch-academy": 11}
+ESTABLISHMENT_NUMBERS = {"alder-primary": "9001", "birch-academy": "9002"}
+
 
 class Command(BaseCommand):
     help = "Load demo organisations and accounts (development only unless --force)."
@@ -88,6 +124,9 @@ class Command(BaseCommand):
             for demo in ORGANISATIONS:
                 organisations[demo.slug] = _organisation(demo, organisations)
             accounts = _people(organisations, password)
+            for slug in SCHOOLS:
+                _pupils(organisations[slug])
+                seed_decisions(organisations[slug])
         self._print_accounts(accounts, password)
 
     def _print_accounts(self, accounts: list[tuple[str, str, str]], password: str) -> None:
@@ -146,3 +185,40 @@ def _membership(
 ) -> None:
     if not user.memberships.active().filter(organisation=organisation).exists():
         services.enrol_member(organisation, user=user, roles=[role], acting_for=acting_for)
+
+
+def _pupils(school: Organisation) -> None:
+    """About thirty made-up pupils, imported as a school would, unless it has pupils already."""
+    if Person.objects.in_organisation(school).filter(kind=PersonKind.PUPIL).exists():
+        return
+    manager = User.objects.get(
+        memberships__organisation=school,
+        memberships__ended_at__isnull=True,
+        memberships__role_assignments__role=Role.INFORMATION_MANAGER,
+    )
+    rows = [
+        PupilRow(line=n + 2, values=_demo_pupil(school.slug, n)) for n in range(PUPILS_PER_SCHOOL)
+    ]
+    services.import_pupils(school, actor=manager, rows=rows)
+
+
+def _demo_pupil(slug: str, n: int) -> dict[str, Any]:
+    """The n-th demo pupil of a school: a year group, and a birthday and start date to match."""
+    groups = YEAR_GROUPS[slug]
+    year_index = n % len(groups)
+    this_september = _start_of_school_year(timezone.localdate())
+    joined = this_september.year - year_index
+    born = date(joined - FIRST_YEAR_AGE[slug] - 1, 9, 1)
+    serial = f"{n + 1:03d}"
+    return {
+        "upn": make_upn(f"999{ESTABLISHMENT_NUMBERS[slug]}{joined % 100:02d}{serial}"),
+        "given_name": PUPIL_FIRST_NAMES[n % len(PUPIL_FIRST_NAMES)],
+        "family_name": PUPIL_SURNAMES[(n * 7 + len(slug)) % len(PUPIL_SURNAMES)],
+        "date_of_birth": date.fromordinal(born.toordinal() + (n * 37) % 365),
+        "year_group": groups[year_index],
+        "on_roll_from": date(joined, 9, 1),
+    }
+
+
+def _start_of_school_year(today: date) -> date:
+    return date(today.year if today.month >= 9 else today.year - 1, 9, 1)

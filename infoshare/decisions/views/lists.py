@@ -1,0 +1,337 @@
+"""The decision log: search, filter, sort and page through decisions, and export them.
+
+HTTP glue only. What a viewer may see is `Decision.objects.for_user`; the
+filters (decisions/filters.py) only narrow it. Exports hold every matching
+decision, not one page, and leave an audit event naming the filters used.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import xlsxwriter  # type: ignore[import-untyped]
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from infoshare.audit import services as audit
+from infoshare.core.exports import spreadsheet_safe
+from infoshare.core.models import Person
+from infoshare.core.tenancy import OrganisationRequest, organisation_view
+from infoshare.decisions.filters import SORT_OPTIONS, DecisionFilterForm, recipient_names
+from infoshare.decisions.models import Decision
+from infoshare.decisions.rules import can_record_decision, can_view_decisions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from django.core.paginator import Page
+    from django.db.models import QuerySet
+
+    from infoshare.core.models import Organisation, User
+    from infoshare.decisions.models import DecisionQuerySet
+
+PAGE_SIZE = 25
+# A decision about a whole class names thirty people: the list shows the first few.
+PEOPLE_SHOWN = 3
+EXPORT_CHUNK = 2000
+
+
+@organisation_view(can_view_decisions)
+def decision_list(request: OrganisationRequest) -> HttpResponseBase:
+    visible = Decision.objects.for_user(request.user, request.organisation)
+    form = DecisionFilterForm(request.GET or None, organisation=request.organisation)
+    export_format = request.GET.get("format")
+    # A list narrowed by filters that did not apply would export the wrong rows.
+    if export_format in EXPORTERS and (not form.is_bound or form.is_valid()):
+        return export_decisions(request, form, visible, export_format)
+    matching = form.matching(visible)
+    page = CountedPaginator(
+        form.listed(matching)
+        .select_related("purpose", "recipient_organisation", "review")
+        .prefetch_related(Prefetch("people", queryset=_people_names()), corrections()),
+        PAGE_SIZE,
+        count=form.count(matching),
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "decisions/decision_list.html",
+        {
+            "form": form,
+            "page": page,
+            "page_links": page.paginator.get_elided_page_range(page.number, on_ends=1),
+            "numbers": shown_numbers(page),
+            "ellipsis": Paginator.ELLIPSIS,
+            "rows": [list_row(decision) for decision in page.object_list],
+            "filtering": form.is_filtering,
+            "person": form.chosen_person,
+            "recipient_names": recipient_names(visible),
+            "sorting": sort_headers(form.sort),
+            "may_record": can_record_decision(request.user, request.organisation),
+        },
+    )
+
+
+class CountedPaginator(Paginator):
+    """A paginator told how many items there are, counted in a cheaper way than
+    COUNT(*) of the list itself (see DecisionFilterForm.count)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
+def _people_names() -> QuerySet[Person]:
+    return Person.objects.only("uuid", "given_name", "family_name")
+
+
+def corrections() -> Prefetch[Any]:
+    """The correction of each decision, if any, by its reference, in one query per page.
+
+    A prefetch rather than a join: joined, SQLite builds a throwaway index of
+    the whole log on every request to find the few corrections.
+    """
+    return Prefetch("superseded_by", queryset=Decision.objects.only("reference", "supersedes"))
+
+
+def shown_numbers(page: Page[Decision]) -> dict[str, str]:
+    """The page's first and last positions and the total, as 1,250 rather than 1250."""
+    return {
+        "first": f"{page.start_index():,}",
+        "last": f"{page.end_index():,}",
+        "count": f"{page.paginator.count:,}",
+    }
+
+
+def list_row(decision: Decision) -> dict[str, Any]:
+    people = list(decision.people.all())
+    corrected_by = corrected_by_of(decision)
+    return {
+        "decision": decision,
+        "people": people[:PEOPLE_SHOWN],
+        "more_people": max(len(people) - PEOPLE_SHOWN, 0),
+        "corrected_by": corrected_by,
+        "awaiting_review": corrected_by is None and awaiting_review(decision),
+    }
+
+
+def corrected_by_of(decision: Decision) -> Decision | None:
+    """The correction that superseded `decision`, from the prefetch cache."""
+    return getattr(decision, "superseded_by", None)
+
+
+def awaiting_review(decision: Decision) -> bool:
+    """A one-off or emergency share the DPO has not reviewed yet."""
+    return decision.needs_review and getattr(decision, "review", None) is None
+
+
+def sort_headers(current: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the `?sort=` its header link asks for, and its aria-sort."""
+    headers = {}
+    for key, option in SORT_OPTIONS.items():
+        if current.lstrip("-") == key:
+            direction = "descending" if current.startswith("-") else "ascending"
+            wanted = key if direction == "descending" else f"-{key}"
+        else:
+            direction = "none"
+            wanted = f"-{key}" if option.first_direction == "descending" else key
+        headers[key] = {"label": option.label, "sort": wanted, "aria_sort": direction}
+    return headers
+
+
+# --- Exports ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: its heading and how to read it from a decision."""
+
+    header: str
+    value: Callable[[Decision], str | date | None]
+
+
+def _names(decision: Decision) -> str:
+    return "; ".join(person.full_name for person in decision.people.all())
+
+
+def _joined(items: Iterable[object]) -> str:
+    return "; ".join(str(item) for item in items)
+
+
+def _review_state(decision: Decision) -> str:
+    if not decision.needs_review:
+        return "Not needed"
+    review = getattr(decision, "review", None)
+    if review is None:
+        # The correction that replaced it is the record the DPO reviews.
+        return "Awaiting review" if corrected_by_of(decision) is None else "Not needed: corrected"
+    return "Justified" if review.justified else "Not justified"
+
+
+def _reference_of(decision: Decision | None) -> str:
+    return decision.reference if decision is not None else ""
+
+
+# Without the people's names: a person's own history leaves out everyone else.
+HISTORY_COLUMNS: list[Column] = [
+    Column("Reference", lambda d: d.reference),
+    Column("Decided on", lambda d: d.decided_on),
+    Column("Recorded on", lambda d: timezone.localdate(d.recorded_at)),
+    Column("What information", lambda d: d.information),
+    Column("Categories", lambda d: _joined(d.categories.all())),
+    Column("Special category", lambda d: "Yes" if d.has_special_category else "No"),
+    Column("Recipient person or role", lambda d: d.recipient_person),
+    Column("Recipient organisation", lambda d: d.recipient_organisation_label),
+    Column("Purpose", lambda d: d.purpose_label),
+    Column("Outcome", lambda d: d.get_outcome_display()),
+    Column("Kind of sharing", lambda d: d.get_arrangement_display()),
+    Column("Agreement reference", lambda d: d.agreement_reference),
+    Column("Lawful basis", lambda d: str(d.lawful_basis or "")),
+    Column("Special category conditions", lambda d: _joined(d.conditions.all())),
+    Column("Consent", lambda d: d.get_consent_display()),
+    Column("About consent", lambda d: d.consent_explanation),
+    Column("Checks made", lambda d: _joined(d.check_labels())),
+    Column("Method", lambda d: d.get_method_display()),
+    Column("Reasons", lambda d: d.reasons),
+    Column("Decided by", lambda d: str(d.decided_by)),
+    Column("Recorded by", lambda d: str(d.recorded_by)),
+    Column("DPO review", _review_state),
+    Column("Corrects", lambda d: _reference_of(d.supersedes)),
+    Column("Corrected by", lambda d: _reference_of(corrected_by_of(d))),
+    Column("Reason for the correction", lambda d: d.correction_reason),
+]
+LIST_COLUMNS: list[Column] = [
+    *HISTORY_COLUMNS[:3],
+    Column("People", _names),
+    Column("People not on the list", lambda d: d.people_described),
+    *HISTORY_COLUMNS[3:],
+]
+
+
+def for_export(decisions: DecisionQuerySet) -> DecisionQuerySet:
+    """Everything the export columns read, in a fixed number of queries per chunk."""
+    return decisions.select_related(
+        "purpose",
+        "lawful_basis",
+        "recipient_organisation",
+        "decided_by",
+        "recorded_by",
+        "supersedes",
+        "review",
+    ).prefetch_related(
+        Prefetch("people", queryset=_people_names()), "categories", "conditions", corrections()
+    )
+
+
+def export_decisions(
+    request: OrganisationRequest,
+    form: DecisionFilterForm,
+    visible: DecisionQuerySet,
+    export_format: str,
+) -> HttpResponseBase:
+    matching = form.matching(visible)
+    record_export(
+        request.user,
+        request.organisation,
+        {"format": export_format, "rows": form.count(matching), "filters": form.used()},
+    )
+    filename = f"decisions-{request.organisation.slug}-{timezone.localdate():%Y-%m-%d}"
+    return EXPORTERS[export_format](for_export(form.listed(matching)), LIST_COLUMNS, filename)
+
+
+def record_export(user: User, organisation: Organisation, changes: dict[str, Any]) -> None:
+    # Counts, formats and filter codes only: the exported content stays out of the trail.
+    with transaction.atomic():
+        audit.record(user, "decisions.exported", organisation, changes, label="Decision log")
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(
+    decisions: DecisionQuerySet, columns: list[Column], filename: str
+) -> StreamingHttpResponse:
+    """Every row, streamed as it is read, so a long log needs no memory."""
+    response = StreamingHttpResponse(
+        csv_lines(decisions, columns), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def csv_lines(decisions: DecisionQuerySet, columns: list[Column]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow([column.header for column in columns])
+    for decision in in_chunks(decisions):
+        yield writer.writerow([csv_cell(column.value(decision)) for column in columns])
+
+
+def csv_cell(value: str | date | None) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    # Everything else was typed by someone: defuse spreadsheet formulas (CSV injection).
+    return spreadsheet_safe(value)
+
+
+def xlsx_response(
+    decisions: DecisionQuerySet, columns: list[Column], filename: str
+) -> FileResponse:
+    """A workbook written row by row to a temporary file (xlsxwriter's constant
+    memory mode), so a long log does not have to fit in memory."""
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    write_workbook(handle, decisions, columns)
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{filename}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def write_workbook(target: Any, decisions: DecisionQuerySet, columns: list[Column]) -> None:
+    # Text is written with write_string, which a spreadsheet never runs as a
+    # formula, so it is kept exactly as typed (no ' prefix as in the CSV).
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
+    sheet = workbook.add_worksheet("Decisions")
+    bold = workbook.add_format({"bold": True})
+    day = workbook.add_format({"num_format": "d mmmm yyyy"})
+    for number, column in enumerate(columns):
+        sheet.set_column(number, number, 18)
+        sheet.write_string(0, number, column.header, bold)
+    sheet.freeze_panes(1, 0)
+    for row, decision in enumerate(in_chunks(decisions), start=1):
+        for number, column in enumerate(columns):
+            value = column.value(decision)
+            if isinstance(value, date):
+                sheet.write_datetime(row, number, value, day)
+            elif value:
+                sheet.write_string(row, number, value)
+    workbook.close()
+
+
+def in_chunks(decisions: DecisionQuerySet) -> Iterator[Decision]:
+    """Rows in chunks, each with its prefetches, rather than the whole log at once."""
+    return decisions.iterator(chunk_size=EXPORT_CHUNK)
+
+
+EXPORTERS: dict[str, Callable[[DecisionQuerySet, list[Column], str], HttpResponseBase]] = {
+    "csv": csv_response,
+    "xlsx": xlsx_response,
+}
