@@ -97,6 +97,9 @@ ROLES_SEEING_SPECIAL = frozenset({Role.DPO, Role.HEADTEACHER, Role.DSL, Role.DEP
 def visibility_filter(roles: Iterable[str], user: User) -> Q:
     """Which decisions someone with `roles` may read: their own, and what their roles allow."""
     held = set(roles)
+    if held & ROLES_SEEING_ALL and held & ROLES_SEEING_SPECIAL:
+        # Everything: an empty filter, so counts over a long log stay index-only.
+        return Q()
     allowed = Q(recorded_by=user)
     if held & ROLES_SEEING_ALL:
         allowed |= Q(has_special_category=False)
@@ -115,7 +118,9 @@ class DecisionQuerySet(models.QuerySet["Decision"]):
 
     def current(self) -> DecisionQuerySet:
         """Decisions not superseded by a correction."""
-        return self.filter(superseded_by__isnull=True)
+        # NOT EXISTS, not a LEFT JOIN ... IS NULL, which PostgreSQL misjudges on a
+        # long log and answers by sorting all of it for one page.
+        return self.filter(~Exists(Decision.objects.filter(supersedes=OuterRef("pk"))))
 
     def needing_review(self) -> DecisionQuerySet:
         """One-off and emergency disclosures the DPO has not reviewed yet."""

@@ -41,14 +41,14 @@ from infoshare.decisions.models import (
 _numbers = count(1)
 
 
-def categories(*codes: str) -> list[DataCategory]:
+def data_categories(*codes: str) -> list[DataCategory]:
     found = {category.code: category for category in DataCategory.objects.filter(code__in=codes)}
     missing = set(codes) - set(found)
     assert not missing, f"no data categories {sorted(missing)}"
     return [found[code] for code in codes]
 
 
-def conditions(*codes: str) -> list[SpecialCategoryCondition]:
+def special_conditions(*codes: str) -> list[SpecialCategoryCondition]:
     found = {c.code: c for c in SpecialCategoryCondition.objects.filter(code__in=codes)}
     assert len(found) == len(set(codes)), f"unknown conditions among {codes}"
     return [found[code] for code in codes]
@@ -72,7 +72,7 @@ def make_decision(
     `has_special_category` follows the categories, as the service sets it;
     special category decisions get the safeguarding condition unless told.
     """
-    chosen = globals()["categories"](*categories)
+    chosen = data_categories(*categories)
     special = any(category.is_special for category in chosen)
     recorded_at = overrides.pop("recorded_at", None) or timezone.now()
     fields: dict[str, Any] = {
@@ -103,7 +103,7 @@ def make_decision(
     decision.categories.set(chosen)
     if special:
         wanted = ("sch1-18-safeguarding",) if conditions is None else conditions
-        decision.conditions.set(globals()["conditions"](*wanted))
+        decision.conditions.set(special_conditions(*wanted))
     return decision
 
 
