@@ -6,7 +6,10 @@ gets the GOV.UK look and the error state without per-form code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms, template
+from django.core.paginator import Page, Paginator
 from django.forms.boundfield import BoundField
 from django.utils.safestring import SafeString
 
@@ -40,3 +43,17 @@ def govuk_widget(field: BoundField) -> SafeString:
             attrs["aria-describedby"] = " ".join([*hint, f"{field.auto_id}_error"])
     attrs["class"] = " ".join(dict.fromkeys(c for c in classes if c))
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def page_links(page: Page[Any]) -> list[int | str]:
+    """The page numbers to link to, with an ellipsis for each run left out.
+
+    Elided, so a list of thousands of pages renders a handful of links.
+    """
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+@register.simple_tag
+def page_ellipsis() -> str:
+    return str(Paginator.ELLIPSIS)

@@ -67,9 +67,7 @@ def decision_list(request: OrganisationRequest) -> HttpResponseBase:
         {
             "form": form,
             "page": page,
-            "page_links": page.paginator.get_elided_page_range(page.number, on_ends=1),
             "numbers": shown_numbers(page),
-            "ellipsis": Paginator.ELLIPSIS,
             "rows": [list_row(decision) for decision in page.object_list],
             "filtering": form.is_filtering,
             "person": form.chosen_person,
