@@ -399,6 +399,42 @@ def note_view(decision: Decision, *, actor: User) -> None:
         audit.record(actor, "decision.viewed", decision)
 
 
+def note_export(organisation: Organisation, *, actor: User, changes: dict[str, object]) -> None:
+    """A download of the decision log: formats, counts and filter codes, never content."""
+    with transaction.atomic():
+        audit.record(actor, "decisions.exported", organisation, changes, label="Decision log")
+
+
+def note_history_viewed(person: Person, *, actor: User, references: list[str]) -> None:
+    """A history page that showed special category decisions: which ones, about whom
+    (by UUID, never the name), not what they say."""
+    if not references:
+        return
+    with transaction.atomic():
+        audit.record(
+            actor,
+            "person.history_viewed",
+            person,
+            {"decisions": references},
+            label=_person_label(person),
+        )
+
+
+def note_history_export(person: Person, *, actor: User, export_format: str, count: int) -> None:
+    with transaction.atomic():
+        audit.record(
+            actor,
+            "person.history_exported",
+            person,
+            {"format": export_format, "count": count},
+            label=_person_label(person),
+        )
+
+
+def _person_label(person: Person) -> str:
+    return f"Person {person.uuid}"
+
+
 def review_disclosure(
     decision: Decision,
     *,

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from infoshare.audit import services as audit
 from infoshare.core.models import Person
 from infoshare.core.pdf import render_pdf
 from infoshare.core.rules import roles_in
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
+from infoshare.decisions import services
 from infoshare.decisions.filters import naming
 from infoshare.decisions.models import ROLES_SEEING_ALL, ROLES_SEEING_SPECIAL, Decision
 from infoshare.decisions.rules import can_view_decisions
@@ -102,23 +101,9 @@ def _count_shared(entries: list[dict[str, Any]]) -> int:
 def note_special_shown(
     request: OrganisationRequest, subject: Person, entries: list[dict[str, Any]]
 ) -> None:
-    """Seeing special category decisions is itself recorded (DESIGN.md rule 5): which
-    records were shown, about whom (by UUID, never the name), not what they say."""
+    """Seeing special category decisions is itself recorded (DESIGN.md rule 5)."""
     special = [e["decision"].reference for e in entries if e["decision"].has_special_category]
-    if not special:
-        return
-    with transaction.atomic():
-        audit.record(
-            request.user,
-            "person.history_viewed",
-            subject,
-            {"decisions": special},
-            label=_audit_label(subject),
-        )
-
-
-def _audit_label(subject: Person) -> str:
-    return f"Person {subject.uuid}"
+    services.note_history_viewed(subject, actor=request.user, references=special)
 
 
 # --- Exports for a subject access request ----------------------------------------------
@@ -139,14 +124,9 @@ def export_history(
         entries = [history_entry(decision) for decision in decisions]
         count = len(entries)
         response = pdf_response(request, subject, entries, produced, filename)
-    with transaction.atomic():
-        audit.record(
-            request.user,
-            "person.history_exported",
-            subject,
-            {"format": export_format, "count": count},
-            label=_audit_label(subject),
-        )
+    services.note_history_export(
+        subject, actor=request.user, export_format=export_format, count=count
+    )
     return response
 
 

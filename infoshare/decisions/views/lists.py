@@ -15,17 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import xlsxwriter  # type: ignore[import-untyped]
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from infoshare.audit import services as audit
 from infoshare.core.exports import spreadsheet_safe
 from infoshare.core.models import Person
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
+from infoshare.decisions import services
 from infoshare.decisions.filters import SORT_OPTIONS, DecisionFilterForm, recipient_names
 from infoshare.decisions.models import Decision
 from infoshare.decisions.rules import can_record_decision, can_view_decisions
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from django.core.paginator import Page
     from django.db.models import QuerySet
 
-    from infoshare.core.models import Organisation, User
     from infoshare.decisions.models import DecisionQuerySet
 
 PAGE_SIZE = 25
@@ -240,19 +238,13 @@ def export_decisions(
     export_format: str,
 ) -> HttpResponseBase:
     matching = form.matching(visible)
-    record_export(
-        request.user,
+    services.note_export(
         request.organisation,
-        {"format": export_format, "rows": form.count(matching), "filters": form.used()},
+        actor=request.user,
+        changes={"format": export_format, "rows": form.count(matching), "filters": form.used()},
     )
     filename = f"decisions-{request.organisation.slug}-{timezone.localdate():%Y-%m-%d}"
     return EXPORTERS[export_format](for_export(form.listed(matching)), LIST_COLUMNS, filename)
-
-
-def record_export(user: User, organisation: Organisation, changes: dict[str, Any]) -> None:
-    # Counts, formats and filter codes only: the exported content stays out of the trail.
-    with transaction.atomic():
-        audit.record(user, "decisions.exported", organisation, changes, label="Decision log")
 
 
 class _Echo:
