@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "infoshare.core",
     "infoshare.audit",
     "infoshare.decisions",
+    "infoshare.proposals",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("o/<slug:org>/audit/", include("infoshare.audit.urls")),
     path("o/<slug:org>/", include("infoshare.decisions.urls")),
+    path("o/<slug:org>/proposals/", include("infoshare.proposals.urls")),
     path("", include("infoshare.core.urls")),
 ]
 
