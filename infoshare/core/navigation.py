@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from infoshare.core import rules as core_rules
 from infoshare.decisions import rules as decision_rules
+from infoshare.proposals import rules as proposal_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,6 +36,7 @@ ENTRIES = [
     NavigationEntry(
         "Disclosures to review", "decisions:review_queue", decision_rules.can_review_disclosures
     ),
+    NavigationEntry("Proposals", "proposals:list", proposal_rules.can_view_proposals),
     NavigationEntry("Members", "core:members", core_rules.can_manage_members),
     NavigationEntry("Audit trail", "audit:events", core_rules.can_view_audit),
 ]

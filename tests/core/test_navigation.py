@@ -8,22 +8,27 @@ from django.urls import reverse
 from infoshare.core.models import Membership, Role
 from tests.core.support import links_inside
 
+EVERYONE = ["Dashboard", "People", "Decisions", "Proposals"]
 EXPECTED = {
-    "headteacher": ["Dashboard", "People", "Decisions", "Members", "Audit trail"],
-    "chair": ["Dashboard", "People", "Decisions", "Audit trail"],
-    "dpo": ["Dashboard", "People", "Decisions", "Disclosures to review", "Audit trail"],
-    "dsl": ["Dashboard", "People", "Decisions"],
-    "deputy_dsl": ["Dashboard", "People", "Decisions"],
-    "information_manager": ["Dashboard", "People", "Decisions", "Members"],
-    "staff": ["Dashboard", "People", "Decisions"],
-    "volunteer": ["Dashboard", "People", "Decisions"],
-    "auditor": ["Dashboard", "People", "Decisions", "Audit trail"],
+    "headteacher": [*EVERYONE, "Members", "Audit trail"],
+    "chair": [*EVERYONE, "Audit trail"],
+    "dpo": [
+        *["Dashboard", "People", "Decisions", "Disclosures to review", "Proposals"],
+        "Audit trail",
+    ],
+    "dsl": EVERYONE,
+    "deputy_dsl": EVERYONE,
+    "information_manager": [*EVERYONE, "Members"],
+    "staff": EVERYONE,
+    "volunteer": EVERYONE,
+    "auditor": [*EVERYONE, "Audit trail"],
 }
 HREFS = {
     "Dashboard": "core:dashboard",
     "People": "core:people",
     "Decisions": "decisions:list",
     "Disclosures to review": "decisions:review_queue",
+    "Proposals": "proposals:list",
     "Members": "core:members",
     "Audit trail": "audit:events",
 }

@@ -45,7 +45,14 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
     # A DPO sees the disclosures to review and the audit trail, not the members pages.
     navigation = page.get_by_role("navigation", name="Menu")
     expect(navigation.get_by_role("link")).to_have_text(
-        ["Dashboard", "People", "Decisions", "Disclosures to review", "Audit trail"]
+        [
+            "Dashboard",
+            "People",
+            "Decisions",
+            "Disclosures to review",
+            "Proposals",
+            "Audit trail",
+        ]
     )
 
     page.get_by_role("link", name="Switch organisation").click()
