@@ -31,6 +31,7 @@ from infoshare.core.models import (
 )
 from infoshare.core.upn import make_upn
 from infoshare.decisions.demo import seed_decisions
+from infoshare.proposals.demo import seed_proposals
 
 DEFAULT_PASSWORD = "infoshare-demo"
 
@@ -127,6 +128,7 @@ class Command(BaseCommand):
             for slug in SCHOOLS:
                 _pupils(organisations[slug])
                 seed_decisions(organisations[slug])
+                seed_proposals(organisations[slug])
         self._print_accounts(accounts, password)
 
     def _print_accounts(self, accounts: list[tuple[str, str, str]], password: str) -> None:
