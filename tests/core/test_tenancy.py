@@ -12,12 +12,15 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import get_resolver, reverse
+from django.urls import get_resolver, resolve, reverse
 
-from infoshare.core.models import Membership, Person, Role
+from infoshare.core.models import Membership, Organisation, Person, Role
 from infoshare.decisions import services as decision_services
 from infoshare.decisions.models import Decision
+from infoshare.proposals import services as proposal_services
+from infoshare.proposals.models import PiaRequirement, Proposal, Status
 from tests.decisions.drafts import pupil, share
+from tests.proposals import drafts as proposal_drafts
 
 ALL_ROLES = [role.value for role in Role]
 MANAGERS = {"headteacher", "information_manager"}
@@ -86,6 +89,11 @@ def decision_urls(school):
 def core_urls(school):
     """(name, method, path) of every organisation page, for `school`."""
     return organisation_urls(school) + people_urls(school) + decision_urls(school)
+
+
+def all_urls(school):
+    """Every organisation page, the proposals' included (they have a matrix of their own)."""
+    return core_urls(school) + proposal_urls(school)
 
 
 def organisation_urls(school):
@@ -157,6 +165,260 @@ FOR_EVERY_MEMBER = {
 }
 
 
+# --- Sharing proposals -------------------------------------------------------------------
+#
+# Each proposal page is opened on a proposal in the status where its step may be
+# taken, so that the answer depends on the role alone. The school's member of
+# staff drafts every one of them; the proposals are built only when a row needs
+# them, one per status and school.
+
+
+def _matrix_recipient() -> Organisation:
+    return Organisation.objects.get(slug="dfe")
+
+
+def _recommended(school) -> Proposal:
+    return proposal_drafts.assessed(
+        school.organisation,
+        school["staff"],
+        school["dpo"],
+        _matrix_recipient(),
+        PiaRequirement.RECOMMENDED,
+    )
+
+
+def _pia_in_progress(school) -> Proposal:
+    proposal = proposal_drafts.assessed(
+        school.organisation,
+        school["staff"],
+        school["dpo"],
+        _matrix_recipient(),
+        PiaRequirement.MANDATORY,
+    )
+    proposal_services.add_risk(proposal, actor=school["staff"], answers=proposal_drafts.risk())
+    return proposal
+
+
+def _closed(school) -> Proposal:
+    answers = proposal_drafts.step_one(
+        achievable_without=True, achievable_without_reasons="Counts by class are enough."
+    )
+    return proposal_services.create_proposal(
+        school.organisation, actor=school["staff"], answers=answers
+    )
+
+
+# Stage -> (the status it stands at, how to bring a new proposal there).
+PROPOSAL_STAGES = {
+    "draft": (
+        Status.DRAFT,
+        lambda school: proposal_drafts.drafted(school.organisation, school["staff"]),
+    ),
+    "screened": (
+        Status.SCREENING_SUBMITTED,
+        lambda school: proposal_drafts.screened(
+            school.organisation, school["staff"], _matrix_recipient()
+        ),
+    ),
+    "recommended": (Status.ASSESSED, _recommended),
+    "pia": (Status.PIA_IN_PROGRESS, _pia_in_progress),
+    "pia_submitted": (
+        Status.PIA_SUBMITTED,
+        lambda school: proposal_drafts.pia_submitted(
+            school.organisation, school["staff"], school["dpo"], _matrix_recipient()
+        ),
+    ),
+    "advised": (
+        Status.ADVISED,
+        lambda school: proposal_drafts.advised(
+            school.organisation, school["staff"], school["dpo"], _matrix_recipient()
+        ),
+    ),
+    "closed": (Status.NOT_NEEDED, _closed),
+}
+
+
+def matrix_proposal(school, stage: str) -> Proposal:
+    """The school's proposal at `stage`, made the first time it is asked for."""
+    status, make = PROPOSAL_STAGES[stage]
+    existing = Proposal.objects.filter(organisation=school.organisation, status=status).first()
+    return existing or make(school)
+
+
+# Name -> (URL name, the stage of the proposal it opens, None for none, whether it names a risk).
+PROPOSAL_PAGES = {
+    "proposals": ("list", None, False),
+    "proposals_csv": ("list", None, False),
+    "proposals_xlsx": ("list", None, False),
+    "proposal_start": ("start", None, False),
+    "proposal": ("detail", "draft", False),
+    "proposal_step_one": ("step_one", "draft", False),
+    "proposal_step_two": ("step_two", "draft", False),
+    "proposal_screening": ("screening", "draft", False),
+    "proposal_submit_screening": ("submit_screening", "draft", False),
+    "proposal_withdraw": ("withdraw", "draft", False),
+    "proposal_assess": ("assess", "screened", False),
+    "proposal_choose_pia": ("choose_pia", "recommended", False),
+    "proposal_pia": ("pia", "pia", False),
+    "proposal_add_risk": ("add_risk", "pia", False),
+    "proposal_change_risk": ("change_risk", "pia", True),
+    "proposal_remove_risk": ("remove_risk", "pia", True),
+    "proposal_submit_pia": ("submit_pia", "pia", False),
+    "proposal_advise": ("advise", "pia_submitted", False),
+    "proposal_decide": ("decide", "advised", False),
+    "proposal_report": ("report", "draft", False),
+}
+PROPOSAL_URL_NAMES = list(PROPOSAL_PAGES)
+PROPOSAL_EXPORTS = {"proposals_csv": "?format=csv", "proposals_xlsx": "?format=xlsx"}
+
+
+def proposal_path(school, name: str, stage: str | None = None) -> str:
+    """The path of proposal page `name` for `school`, on a proposal at its stage (or `stage`)."""
+    url_name, own_stage, names_risk = PROPOSAL_PAGES[name]
+    kwargs = {"org": school.slug}
+    stage = stage or own_stage
+    if stage is not None:
+        proposal = matrix_proposal(school, stage)
+        kwargs["reference"] = proposal.reference
+        if names_risk:
+            kwargs["risk"] = str(proposal.risks.get().uuid)
+    return reverse(f"proposals:{url_name}", kwargs=kwargs) + PROPOSAL_EXPORTS.get(name, "")
+
+
+def proposal_urls(school):
+    """(name, method, path) of every proposal page, for `school` (all pages are GETs)."""
+    return [(name, "get", proposal_path(school, name)) for name in PROPOSAL_URL_NAMES]
+
+
+PROPOSALS_FOR_EVERY_MEMBER = {
+    "proposals",
+    "proposals_csv",
+    "proposals_xlsx",
+    "proposal",
+    "proposal_pia",
+    "proposal_report",
+}
+AUTHOR = "staff"  # the role of whoever drafted the matrix proposals
+DECIDERS = {"headteacher", "chair"}
+# Who may take each step, on a proposal at the stage for it.
+PROPOSAL_STEP_TAKERS = {
+    "proposal_start": set(ALL_ROLES) - {"auditor"},
+    "proposal_step_one": {AUTHOR},
+    "proposal_step_two": {AUTHOR},
+    "proposal_screening": {AUTHOR},
+    "proposal_submit_screening": {AUTHOR},
+    "proposal_withdraw": {AUTHOR} | DECIDERS,
+    "proposal_assess": {"dpo"},
+    "proposal_choose_pia": {AUTHOR} | DECIDERS,
+    "proposal_add_risk": {AUTHOR, "dpo"},
+    "proposal_change_risk": {AUTHOR, "dpo"},
+    "proposal_remove_risk": {AUTHOR, "dpo"},
+    "proposal_submit_pia": {AUTHOR, "dpo"},
+    "proposal_advise": {"dpo"},
+    "proposal_decide": DECIDERS,  # never the author, who is not one here anyway
+}
+
+
+def proposal_page_status(name: str, role: str) -> int:
+    """Reading is for every member; a step is for the roles that take it, anyone else 403."""
+    if name in PROPOSALS_FOR_EVERY_MEMBER:
+        return 200
+    return 200 if role in PROPOSAL_STEP_TAKERS[name] else 403
+
+
+def test_every_proposal_page_has_an_expected_status():
+    assert set(PROPOSAL_URL_NAMES) == PROPOSALS_FOR_EVERY_MEMBER | set(PROPOSAL_STEP_TAKERS)
+
+
+@pytest.fixture
+def _no_pdf_rendering(monkeypatch):
+    """The matrix asks who may download the report, not what it says (see
+    tests/proposals/test_report.py): rendering it for every role would take most of
+    the matrix's time."""
+    monkeypatch.setattr(
+        "infoshare.proposals.views.report.render_pdf", lambda *args, **kwargs: b"%PDF-1.7"
+    )
+
+
+@pytest.mark.usefixtures("_no_pdf_rendering")
+@pytest.mark.parametrize("role", ALL_ROLES)
+@pytest.mark.parametrize("name", PROPOSAL_URL_NAMES)
+def test_proposal_permission_matrix(world, client_for, role, name):
+    path = proposal_path(world.school, name)
+    response = client_for(world.school[role]).get(path)
+    assert response.status_code == proposal_page_status(name, role), (role, name, path)
+
+
+@pytest.mark.usefixtures("_no_pdf_rendering")
+@pytest.mark.parametrize("name", PROPOSAL_URL_NAMES)
+def test_proposal_permission_matrix_for_the_trust_dpo(world, client_for, name):
+    client = client_for(world.trust_dpo)
+    for school in (world.school, world.other):
+        path = proposal_path(school, name)
+        assert client.get(path).status_code == proposal_page_status(name, "dpo"), path
+
+
+# A step whose taker comes at the wrong moment: (page, role, the stage it is opened at).
+OUT_OF_ORDER = [
+    ("proposal_step_one", AUTHOR, "screened"),
+    ("proposal_step_two", AUTHOR, "screened"),
+    ("proposal_screening", AUTHOR, "screened"),
+    ("proposal_submit_screening", AUTHOR, "closed"),
+    ("proposal_withdraw", "headteacher", "closed"),
+    ("proposal_assess", "dpo", "draft"),
+    ("proposal_choose_pia", "chair", "pia"),
+    ("proposal_add_risk", "dpo", "draft"),
+    ("proposal_change_risk", AUTHOR, "pia_submitted"),
+    ("proposal_remove_risk", "dpo", "pia_submitted"),
+    ("proposal_submit_pia", AUTHOR, "pia_submitted"),
+    ("proposal_advise", "dpo", "pia"),
+    ("proposal_decide", "headteacher", "pia_submitted"),
+]
+
+
+@pytest.mark.parametrize(("name", "role", "stage"), OUT_OF_ORDER)
+def test_a_step_out_of_order_goes_back_to_the_task_list(world, client_for, name, role, stage):
+    path = proposal_path(world.school, name, stage)
+    response = client_for(world.school[role]).get(path)
+    assert response.status_code == 302, (name, role, stage)
+    assert response["Location"] == matrix_proposal(world.school, stage).get_absolute_url()
+
+
+def test_the_author_may_not_decide_their_own_proposal(world, client_for):
+    """A headteacher who drafted a proposal is refused its decision (403, not a redirect)."""
+    school, head = world.school, world.school["headteacher"]
+    proposal = proposal_services.create_proposal(
+        school.organisation, actor=head, answers=proposal_drafts.step_one()
+    )
+    proposal_services.answer_step_two(proposal, actor=head, answers=proposal_drafts.step_two())
+    proposal_services.answer_screening(
+        proposal, actor=head, answers=proposal_drafts.screening(_matrix_recipient())
+    )
+    proposal_services.submit_screening(proposal, actor=head)
+    proposal_services.assess_proposal(
+        proposal, actor=school["dpo"], requirement=PiaRequirement.NOT_REQUIRED, reasons="Low."
+    )
+    path = reverse("proposals:decide", kwargs={"org": school.slug, "reference": proposal.reference})
+    assert client_for(head).get(path).status_code == 403
+    assert client_for(school["chair"]).get(path).status_code == 200
+
+
+def test_another_schools_proposal_through_ones_own_address_is_404(world, client_for):
+    """Birch's proposals do not exist at Alder's address, to anyone who may open the page.
+
+    (Someone whose role never opens a page gets its 403 first, whatever the reference:
+    that tells them nothing about which proposals exist.)"""
+    on_a_proposal = [name for name in PROPOSAL_URL_NAMES if PROPOSAL_PAGES[name][1]]
+    foreign = {name: proposal_path(world.other, name) for name in on_a_proposal}
+    for role in ALL_ROLES:
+        client = client_for(world.school[role])
+        for name, path in foreign.items():
+            if proposal_page_status(name, role) != 200:
+                continue
+            own_address = path.replace(f"/o/{world.other.slug}/", f"/o/{world.school.slug}/", 1)
+            assert client.get(own_address).status_code == 404, (role, own_address)
+
+
 def test_url_names_match_core_urls(world):
     assert [name for name, _, _ in core_urls(world.school)] == URL_NAMES
 
@@ -218,8 +480,7 @@ def test_permission_matrix_for_the_trust_dpo(world, client_for, name):
 
 def test_every_organisation_url_is_in_the_matrix(world):
     """A new URL under /o/<org>/ must be added to the matrix above."""
-    covered = {urlsplit(p).path for _, _, p in core_urls(world.school)}
-    slug, member = world.school.slug, member_uuid(world.school)
+    covered = {resolve(urlsplit(p).path).route for _, _, p in all_urls(world.school)}
     routes = []
 
     def walk(patterns, prefix=""):
@@ -233,19 +494,13 @@ def test_every_organisation_url_is_in_the_matrix(world):
     walk(get_resolver().url_patterns)
     assert routes
     for route in routes:
-        path = "/" + (
-            route.replace("<slug:org>", slug)
-            .replace("<uuid:member>", str(member))
-            .replace("<uuid:person>", str(matrix_pupil(world.school).uuid))
-            .replace("<str:reference>", matrix_decision(world.school).reference)
-        )
-        assert path in covered, f"{route} is not in the permission matrix"
+        assert route in covered, f"{route} is not in the permission matrix"
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_the_other_schools_pages_are_404(world, client_for, role):
     client = client_for(world.school[role])
-    for name, method, path in core_urls(world.other):
+    for name, method, path in all_urls(world.other):
         response = request(client, method, path)
         assert response.status_code == 404, (role, name, path)
 
@@ -314,7 +569,7 @@ def test_the_404_for_another_school_looks_like_a_missing_page(world, client_for)
 def test_anonymous_users_are_sent_to_sign_in(world):
     client = Client()
     login = reverse(settings.LOGIN_URL)
-    for name, method, path in core_urls(world.school):
+    for name, method, path in all_urls(world.school):
         response = request(client, method, path)
         assert response.status_code == 302, (name, path)
         location = urlsplit(response["Location"])
