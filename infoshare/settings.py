@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "infoshare.audit",
     "infoshare.decisions",
     "infoshare.proposals",
+    "infoshare.governance",
+    "infoshare.agreements",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +188,10 @@ FORMAT_MODULE_PATH = ["infoshare.formats"]
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "infoshare" / "static"]
+# Uploaded documents (signed agreements, disposal certificates). Never served
+# as static files: each is downloaded through a view that checks who asks.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+FILE_UPLOAD_PERMISSIONS = 0o600
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

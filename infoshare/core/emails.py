@@ -1,12 +1,22 @@
-"""Emails about accounts and membership. Plain text; links are absolute (BASE_URL)."""
+"""Emails about accounts and membership, and what every workflow's emails share.
+
+Plain text; links are absolute (BASE_URL).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.template.loader import render_to_string
+
+from infoshare.core.models import Membership
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from infoshare.core.models import Organisation, User
 
 
 def absolute_url(path: str) -> str:
@@ -35,3 +45,23 @@ def send_added_to_organisation(to: str, context: dict[str, Any]) -> None:
         from_email=None,
         recipient_list=[to],
     )
+
+
+def members_holding(organisation: Organisation, *roles: str) -> list[User]:
+    """The active people holding any of `roles` in `organisation`."""
+    memberships = (
+        Membership.objects.active()
+        .holding(*roles)
+        .filter(organisation=organisation, user__is_active=True)
+        .select_related("user")
+    )
+    return [membership.user for membership in memberships]
+
+
+def send_to_each(
+    people: Iterable[User], subject: str, body: str, *, exclude: User | None = None
+) -> None:
+    """One message to each person (so nobody sees who else was told), once each."""
+    addresses = sorted({user.email for user in people if exclude is None or user.pk != exclude.pk})
+    if addresses:
+        send_mass_mail([(subject, body, None, [address]) for address in addresses])

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
 
-from infoshare.core.emails import absolute_url
-from infoshare.core.models import Membership, Role
+from infoshare.core.emails import absolute_url, members_holding, send_to_each
+from infoshare.core.models import Role
 from infoshare.proposals.models import PiaRequirement, Proposal
 
 if TYPE_CHECKING:
@@ -60,13 +59,7 @@ def withdrawn(proposal: Proposal) -> None:
 
 
 def _holding(proposal: Proposal, *roles: str) -> list[User]:
-    memberships = (
-        Membership.objects.active()
-        .holding(*roles)
-        .filter(organisation=proposal.organisation, user__is_active=True)
-        .select_related("user")
-    )
-    return [membership.user for membership in memberships]
+    return members_holding(proposal.organisation, *roles)
 
 
 def _deciders(proposal: Proposal) -> list[User]:
@@ -81,9 +74,6 @@ def _send(
     template: str,
     exclude: User | None = None,
 ) -> None:
-    addresses = sorted({user.email for user in people if exclude is None or user.pk != exclude.pk})
-    if not addresses:
-        return
     context = {
         "proposal": proposal,
         "organisation": proposal.organisation.name,
@@ -91,5 +81,4 @@ def _send(
     }
     subject = f"Sharing proposal {proposal.reference} {what}"
     body = render_to_string(f"proposals/emails/{template}.txt", context)
-    # One message each, so nobody sees who else was told.
-    send_mass_mail([(subject, body, None, [address]) for address in addresses])
+    send_to_each(people, subject, body, exclude=exclude)
