@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from infoshare.core.exports import csv_response
 from infoshare.core.models import Person
 from infoshare.core.pdf import render_pdf
 from infoshare.core.rules import roles_in
@@ -26,7 +27,6 @@ from infoshare.decisions.views.lists import (
     awaiting_review,
     corrected_by_of,
     corrections,
-    csv_response,
 )
 
 if TYPE_CHECKING:

@@ -7,21 +7,20 @@ decision, not one page, and leave an audit event naming the filters used.
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import xlsxwriter  # type: ignore[import-untyped]
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from infoshare.core.exports import spreadsheet_safe
+from infoshare.core.exports import (
+    EXPORT_FORMATS,
+    Column,
+    export_response,
+)
 from infoshare.core.models import Person
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
 from infoshare.decisions import services
@@ -30,7 +29,7 @@ from infoshare.decisions.models import Decision
 from infoshare.decisions.rules import can_record_decision, can_view_decisions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable
 
     from django.core.paginator import Page
     from django.db.models import QuerySet
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 PAGE_SIZE = 25
 # A decision about a whole class names thirty people: the list shows the first few.
 PEOPLE_SHOWN = 3
-EXPORT_CHUNK = 2000
 
 
 @organisation_view(can_view_decisions)
@@ -150,14 +148,6 @@ def sort_headers(current: str) -> dict[str, dict[str, str]]:
 # --- Exports ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column of an export: its heading and how to read it from a decision."""
-
-    header: str
-    value: Callable[[Decision], str | date | None]
-
-
 def _names(decision: Decision) -> str:
     return "; ".join(person.full_name for person in decision.people.all())
 
@@ -181,7 +171,7 @@ def _reference_of(decision: Decision | None) -> str:
 
 
 # Without the people's names: a person's own history leaves out everyone else.
-HISTORY_COLUMNS: list[Column] = [
+HISTORY_COLUMNS: list[Column[Decision]] = [
     Column("Reference", lambda d: d.reference),
     Column("Decided on", lambda d: d.decided_on),
     Column("Recorded on", lambda d: timezone.localdate(d.recorded_at)),
@@ -208,7 +198,7 @@ HISTORY_COLUMNS: list[Column] = [
     Column("Corrected by", lambda d: _reference_of(corrected_by_of(d))),
     Column("Reason for the correction", lambda d: d.correction_reason),
 ]
-LIST_COLUMNS: list[Column] = [
+LIST_COLUMNS: list[Column[Decision]] = [
     *HISTORY_COLUMNS[:3],
     Column("People", _names),
     Column("People not on the list", lambda d: d.people_described),
@@ -244,84 +234,9 @@ def export_decisions(
         changes={"format": export_format, "rows": form.count(matching), "filters": form.used()},
     )
     filename = f"decisions-{request.organisation.slug}-{timezone.localdate():%Y-%m-%d}"
-    return EXPORTERS[export_format](for_export(form.listed(matching)), LIST_COLUMNS, filename)
+    rows = for_export(form.listed(matching))
+    return export_response(export_format, rows, LIST_COLUMNS, filename, sheet="Decisions")
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(
-    decisions: DecisionQuerySet, columns: list[Column], filename: str
-) -> StreamingHttpResponse:
-    """Every row, streamed as it is read, so a long log needs no memory."""
-    response = StreamingHttpResponse(
-        csv_lines(decisions, columns), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def csv_lines(decisions: DecisionQuerySet, columns: list[Column]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([column.header for column in columns])
-    for decision in in_chunks(decisions):
-        yield writer.writerow([csv_cell(column.value(decision)) for column in columns])
-
-
-def csv_cell(value: str | date | None) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    # Everything else was typed by someone: defuse spreadsheet formulas (CSV injection).
-    return spreadsheet_safe(value)
-
-
-def xlsx_response(
-    decisions: DecisionQuerySet, columns: list[Column], filename: str
-) -> FileResponse:
-    """A workbook written row by row to a temporary file (xlsxwriter's constant
-    memory mode), so a long log does not have to fit in memory."""
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    write_workbook(handle, decisions, columns)
-    handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-def write_workbook(target: Any, decisions: DecisionQuerySet, columns: list[Column]) -> None:
-    # Text is written with write_string, which a spreadsheet never runs as a
-    # formula, so it is kept exactly as typed (no ' prefix as in the CSV).
-    workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
-    sheet = workbook.add_worksheet("Decisions")
-    bold = workbook.add_format({"bold": True})
-    day = workbook.add_format({"num_format": "d mmmm yyyy"})
-    for number, column in enumerate(columns):
-        sheet.set_column(number, number, 18)
-        sheet.write_string(0, number, column.header, bold)
-    sheet.freeze_panes(1, 0)
-    for row, decision in enumerate(in_chunks(decisions), start=1):
-        for number, column in enumerate(columns):
-            value = column.value(decision)
-            if isinstance(value, date):
-                sheet.write_datetime(row, number, value, day)
-            elif value:
-                sheet.write_string(row, number, value)
-    workbook.close()
-
-
-def in_chunks(decisions: DecisionQuerySet) -> Iterator[Decision]:
-    """Rows in chunks, each with its prefetches, rather than the whole log at once."""
-    return decisions.iterator(chunk_size=EXPORT_CHUNK)
-
-
-EXPORTERS: dict[str, Callable[[DecisionQuerySet, list[Column], str], HttpResponseBase]] = {
-    "csv": csv_response,
-    "xlsx": xlsx_response,
-}
+# The `?format=` values the list answers with a file (core/exports.py writes it).
+EXPORTERS = EXPORT_FORMATS
