@@ -243,6 +243,9 @@ def _follow_review(agreement: Agreement, review: AgreementReview, actor: User) -
         agreement.review_interval_justification = review.next_interval_justification
     elif review.outcome == ReviewOutcome.AMEND:
         apply_transition(agreement, agreement.amend)
+        # The version in force has just been reviewed: its next review counts from now.
+        assert review.completed_at is not None
+        agreement.review_period_starts = timezone.localdate(review.completed_at)
         agreement.drafted_by = actor
         agreement.advice = ""
         agreement.advised_by = None

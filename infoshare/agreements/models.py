@@ -18,7 +18,7 @@ import calendar
 import datetime
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -93,6 +93,17 @@ class Tag(models.TextChoices):
     EXPIRED = "expired", "Expired"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
+
+# The tag of each status but approved (whose tag depends on the dates).
+STATUS_TAGS = {
+    Status.DRAFT: Tag.DRAFT,
+    Status.ADVICE_REQUESTED: Tag.AWAITING_ADVICE,
+    Status.ADVISED: Tag.AWAITING_APPROVAL,
+    Status.UNDER_REVIEW: Tag.UNDER_REVIEW,
+    Status.TERMINATED: Tag.TERMINATED,
+    Status.EXPIRED: Tag.EXPIRED,
+    Status.WITHDRAWN: Tag.WITHDRAWN,
+}
 
 # The GOV.UK tag colour of each (the class suffix of govuk-tag--<colour>).
 TAG_COLOURS = {
@@ -179,18 +190,12 @@ class AgreementQuerySet(models.QuerySet["Agreement"]):
         computed, not stored (DESIGN.md rule 9), so those three are worked out
         here from the review period of each agreement in force.
         """
-        by_status = {
-            Tag.DRAFT: Status.DRAFT,
-            Tag.AWAITING_ADVICE: Status.ADVICE_REQUESTED,
-            Tag.AWAITING_APPROVAL: Status.ADVISED,
-            Tag.UNDER_REVIEW: Status.UNDER_REVIEW,
-            Tag.TERMINATED: Status.TERMINATED,
-            Tag.EXPIRED: Status.EXPIRED,
-            Tag.WITHDRAWN: Status.WITHDRAWN,
-        }
+        by_status = {tag: status for status, tag in STATUS_TAGS.items()}
         if tag in by_status:
+            # Amendments in progress too: "awaiting approval" finds them all.
             return self.filter(status=by_status[Tag(tag)])
-        approved = self.filter(status=Status.APPROVED).values_list(
+        in_force = Q(status=Status.APPROVED) | Q(status__in=DRAFTING_STATUSES, version__gt=1)
+        approved = self.filter(in_force).values_list(
             "pk", "start_date", "review_period_starts", "review_interval_months"
         )
         matching = [
@@ -224,6 +229,15 @@ def _upload_path(instance: Agreement | AgreementVersion, filename: str) -> str:
     """A random name under the organisation: the uploaded name is never trusted or shown."""
     agreement = instance if isinstance(instance, Agreement) else instance.agreement
     return f"agreements/{agreement.organisation_id}/{uuid.uuid4()}.pdf"
+
+
+# Conditions of transitions (django-fsm passes the instance).
+def _has_no_open_review(agreement: Any) -> bool:
+    return not agreement.has_open_review
+
+
+def _has_version_in_force(agreement: Any) -> bool:
+    return agreement.version_in_force is not None
 
 
 class Agreement(FSMModelMixin, models.Model):
@@ -380,25 +394,28 @@ class Agreement(FSMModelMixin, models.Model):
         return None
 
     @property
+    def has_open_review(self) -> bool:
+        return self.reviews.filter(completed_at__isnull=True).exists()
+
+    @property
     def review_due(self) -> datetime.date | None:
         """When the next review falls due (computed: DESIGN.md rule 9)."""
         return review_due_on(self.review_period_starts, self.review_interval_months)
 
     def tag(self, today: datetime.date | None = None) -> Tag:
+        """The register's tag. An amendment in progress shows the version in force: the
+        sharing goes on under it (`amendment_tag` says where the amendment stands)."""
         today = today or timezone.localdate()
-        if self.status == Status.APPROVED:
+        if self.status == Status.APPROVED or self.is_amendment:
             return approved_tag(
                 self.start_date, self.review_period_starts, self.review_interval_months, today
             )
-        return {
-            Status.DRAFT: Tag.DRAFT,
-            Status.ADVICE_REQUESTED: Tag.AWAITING_ADVICE,
-            Status.ADVISED: Tag.AWAITING_APPROVAL,
-            Status.UNDER_REVIEW: Tag.UNDER_REVIEW,
-            Status.TERMINATED: Tag.TERMINATED,
-            Status.EXPIRED: Tag.EXPIRED,
-            Status.WITHDRAWN: Tag.WITHDRAWN,
-        }[Status(self.status)]
+        return STATUS_TAGS[Status(self.status)]
+
+    @property
+    def amendment_tag(self) -> Tag | None:
+        """Where the next version stands, while the one before stays in force."""
+        return STATUS_TAGS[Status(self.status)] if self.is_amendment else None
 
     @property
     def tag_colour(self) -> str:
@@ -422,7 +439,14 @@ class Agreement(FSMModelMixin, models.Model):
     def approve(self) -> None:
         pass
 
-    @transition(field=status, source=Status.APPROVED, target=Status.UNDER_REVIEW)
+    # Under review with no review open: the last review decided to terminate, but the
+    # parties have not all agreed, so a new review is started to decide again.
+    @transition(
+        field=status,
+        source=[Status.APPROVED, Status.UNDER_REVIEW],
+        target=Status.UNDER_REVIEW,
+        conditions=[_has_no_open_review],
+    )
     def start_review(self) -> None:
         pass
 
@@ -434,7 +458,13 @@ class Agreement(FSMModelMixin, models.Model):
     def amend(self) -> None:
         self.version += 1
 
-    @transition(field=status, source=list(IN_FORCE_STATUSES), target=Status.TERMINATED)
+    # An agreement in force ends; so does one whose amendment is being drafted.
+    @transition(
+        field=status,
+        source=[*IN_FORCE_STATUSES, *DRAFTING_STATUSES],
+        target=Status.TERMINATED,
+        conditions=[_has_version_in_force],
+    )
     def terminate(self) -> None:
         pass
 

@@ -148,9 +148,11 @@ def actions_for(agreement: Agreement, user: User) -> Actions:
         approve=approve_open and not is_drafter,
         record_signatures=in_force and (keeps_register or is_drafter),
         upload_signed_copy=in_force and (keeps_register or is_drafter),
-        start_review=status == Status.APPROVED and keeps_register,
+        start_review=keeps_register
+        and (status == Status.APPROVED or (status == Status.UNDER_REVIEW and not reviewing)),
         complete_review=reviewing and keeps_register,
-        terminate=in_force and can_terminate_agreement(user, organisation),
+        terminate=agreement.version_in_force is not None
+        and can_terminate_agreement(user, organisation),
         confirm_data_fate=status == Status.TERMINATED and keeps_register,
         withdraw=agreement.status in (Status.DRAFT, Status.ADVICE_REQUESTED, Status.ADVISED)
         and agreement.version == 1
@@ -285,7 +287,7 @@ def create_agreement(
 
 
 def update_content(agreement: Agreement, *, actor: User, content: Content) -> Agreement:
-    _check_content(agreement.organisation, agreement.kind, content, agreement=agreement)
+    _check_content(agreement.organisation, agreement.kind, content)
     with transaction.atomic():
         agreement = lock_for(agreement, actor, "edit")
         _apply_content(agreement, content)
@@ -322,6 +324,9 @@ def set_dpa_clauses(
     """Mark each Article 28(3) point present at a clause, or absent with a justification."""
     errors: dict[str, str] = {}
     for answer in answers:
+        if answer.point not in Article28.values:
+            errors["checklist"] = f"There is no point ({answer.point}) in Article 28(3)."
+            continue
         if answer.present and not answer.clause_reference.strip():
             errors[f"clause_{answer.point}"] = (
                 f"Give the clause where point ({answer.point}) is found."
@@ -544,13 +549,11 @@ def _check_content(
     organisation: Organisation,
     kind: str,
     content: Content,
-    *,
-    agreement: Agreement | None = None,
 ) -> None:
     errors: dict[str, str] = {}
     if not content.title.strip():
         errors["title"] = "Give the agreement a title."
-    errors.update(_parent_errors(organisation, kind, content.parent, agreement))
+    errors.update(_parent_errors(organisation, kind, content.parent))
     errors.update(
         interval_errors(
             content.review_interval_months,
@@ -569,7 +572,6 @@ def _parent_errors(
     organisation: Organisation,
     kind: str,
     parent: Agreement | None,
-    agreement: Agreement | None,
 ) -> dict[str, str]:
     expected = PARENT_KIND.get(Kind(kind)) if kind in Kind.values else None
     if parent is None:
@@ -580,8 +582,6 @@ def _parent_errors(
         return {"parent": "Only an agreement or procedures sit under another document."}
     if parent.organisation_id != organisation.pk or parent.kind != expected:
         return {"parent": f"Choose an {Kind(expected).label.lower()} of this school."}
-    if agreement is not None and parent.pk == agreement.pk:
-        return {"parent": "An agreement cannot sit under itself."}
     return {}
 
 
