@@ -12,6 +12,8 @@ urlpatterns = [
     path("o/<slug:org>/audit/", include("infoshare.audit.urls")),
     path("o/<slug:org>/", include("infoshare.decisions.urls")),
     path("o/<slug:org>/proposals/", include("infoshare.proposals.urls")),
+    path("o/<slug:org>/agreements/", include("infoshare.agreements.urls")),
+    path("o/<slug:org>/assets/", include("infoshare.governance.urls")),
     path("", include("infoshare.core.urls")),
 ]
 

@@ -74,6 +74,7 @@ VERB_LABELS: dict[str, str] = {
     "agreement.withdrawn": "Agreement withdrawn",
     "agreement.document_downloaded": "Agreement document downloaded",
     "agreements.exported": "Agreements register exported",
+    "information_assets.exported": "Information asset register exported",
     "information_asset.created": "Information asset added",
     "information_asset.changed": "Information asset changed",
     "information_asset.retired": "Information asset retired",

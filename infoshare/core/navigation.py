@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
+from infoshare.agreements import rules as agreement_rules
 from infoshare.core import rules as core_rules
 from infoshare.decisions import rules as decision_rules
+from infoshare.governance import rules as governance_rules
 from infoshare.proposals import rules as proposal_rules
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ ENTRIES = [
         "Disclosures to review", "decisions:review_queue", decision_rules.can_review_disclosures
     ),
     NavigationEntry("Proposals", "proposals:list", proposal_rules.can_view_proposals),
+    NavigationEntry("Agreements", "agreements:register", agreement_rules.can_view_agreements),
+    NavigationEntry("Information assets", "governance:assets", governance_rules.can_view_assets),
     NavigationEntry("Members", "core:members", core_rules.can_manage_members),
     NavigationEntry("Audit trail", "audit:events", core_rules.can_view_audit),
 ]

@@ -25,7 +25,7 @@ def test_every_known_verb_has_a_label(verb):
 @pytest.mark.parametrize(
     ("verb", "label"),
     [
-        ("agreement.review_started", "Agreement: review started"),
+        ("transfer_package.review_started", "Transfer package: review started"),
         ("safeguarding_share.acknowledged", "Safeguarding share: acknowledged"),
         ("transfer", "Transfer"),
     ],

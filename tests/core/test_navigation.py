@@ -6,15 +6,16 @@ import pytest
 from django.urls import reverse
 
 from infoshare.core.models import Membership, Role
+from infoshare.governance.models import InformationAsset
 from tests.core.support import links_inside
 
-EVERYONE = ["Dashboard", "People", "Decisions", "Proposals"]
+EVERYONE = ["Dashboard", "People", "Decisions", "Proposals", "Agreements", "Information assets"]
 EXPECTED = {
     "headteacher": [*EVERYONE, "Members", "Audit trail"],
     "chair": [*EVERYONE, "Audit trail"],
     "dpo": [
         *["Dashboard", "People", "Decisions", "Disclosures to review", "Proposals"],
-        "Audit trail",
+        *["Agreements", "Information assets", "Audit trail"],
     ],
     "dsl": EVERYONE,
     "deputy_dsl": EVERYONE,
@@ -29,6 +30,8 @@ HREFS = {
     "Decisions": "decisions:list",
     "Disclosures to review": "decisions:review_queue",
     "Proposals": "proposals:list",
+    "Agreements": "agreements:register",
+    "Information assets": "governance:assets",
     "Members": "core:members",
     "Audit trail": "audit:events",
 }
@@ -117,3 +120,28 @@ def test_someone_in_one_organisation_is_not_offered_to_switch(world, client_for)
         .content.decode()
     )
     assert "Switch organisation" not in html
+
+
+def test_an_asset_page_marks_information_assets_as_current(world, client_for):
+    asset = InformationAsset.objects.create(
+        organisation=world.school.organisation,
+        name="Pupil records in the MIS",
+        owner="Business manager",
+        system_or_location="MIS",
+        retention_period="Date of birth + 25 years",
+        created_by=world.school["dpo"],
+    )
+    html = (
+        client_for(world.school["staff"])
+        .get(reverse("governance:asset", kwargs={"org": world.school.slug, "asset": asset.uuid}))
+        .content.decode()
+    )
+    current = [link["text"] for link in navigation(html) if link["attrs"].get("aria-current")]
+    assert current == ["Information assets"]
+    html = (
+        client_for(world.school["staff"])
+        .get(reverse("agreements:register", kwargs={"org": world.school.slug}))
+        .content.decode()
+    )
+    current = [link["text"] for link in navigation(html) if link["attrs"].get("aria-current")]
+    assert current == ["Agreements"]

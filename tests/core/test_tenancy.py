@@ -19,6 +19,7 @@ from infoshare.decisions import services as decision_services
 from infoshare.decisions.models import Decision
 from infoshare.proposals import services as proposal_services
 from infoshare.proposals.models import PiaRequirement, Proposal, Status
+from tests.agreements.test_permission_matrix import register_urls
 from tests.decisions.drafts import pupil, share
 from tests.proposals import drafts as proposal_drafts
 
@@ -92,8 +93,9 @@ def core_urls(school):
 
 
 def all_urls(school):
-    """Every organisation page, the proposals' included (they have a matrix of their own)."""
-    return core_urls(school) + proposal_urls(school)
+    """Every organisation page, with the proposals', agreements' and assets' (each has a
+    matrix of its own: below, and tests/agreements/test_permission_matrix.py)."""
+    return core_urls(school) + proposal_urls(school) + register_urls(school)
 
 
 def organisation_urls(school):

@@ -51,6 +51,8 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
             "Decisions",
             "Disclosures to review",
             "Proposals",
+            "Agreements",
+            "Information assets",
             "Audit trail",
         ]
     )

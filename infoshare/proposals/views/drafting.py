@@ -7,21 +7,20 @@ offers only the steps the services will accept.
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import xlsxwriter  # type: ignore[import-untyped]
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from infoshare.core.exports import spreadsheet_safe
+from infoshare.agreements.models import Agreement
+from infoshare.agreements.rules import can_draft_agreement
+from infoshare.core.exports import EXPORT_FORMATS, Column, export_response
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
 from infoshare.core.views import _call_service, _posted
 from infoshare.proposals import services
@@ -52,14 +51,11 @@ from infoshare.proposals.rules import can_draft_proposal, can_view_proposals
 from infoshare.proposals.views.common import refuse_unless_allowed, visible_proposal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
     from django.http import HttpResponse
 
     from infoshare.proposals.models import ProposalQuerySet
 
 PAGE_SIZE = 25
-EXPORT_CHUNK = 2000
 # The people a proposal names at its steps, read with it rather than one query each.
 PEOPLE_OF_A_PROPOSAL = (
     "created_by",
@@ -119,12 +115,6 @@ def sort_headers(current: str) -> dict[str, dict[str, str]]:
 # --- Exports (proposals describe projects, not people: no audit event) --------------------
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    value: Callable[[Proposal], str | date | None]
-
-
 def _person(user: Any) -> str:
     return str(user) if user is not None else ""
 
@@ -133,7 +123,7 @@ def _day(moment: Any) -> date | None:
     return timezone.localdate(moment) if moment is not None else None
 
 
-EXPORT_COLUMNS = [
+EXPORT_COLUMNS: list[Column[Proposal]] = [
     Column("Reference", lambda p: p.reference),
     Column("Name", lambda p: p.name),
     Column("Status", lambda p: p.get_status_display()),
@@ -147,6 +137,8 @@ EXPORT_COLUMNS = [
     Column("Decided on", lambda p: _day(p.decided_at)),
     Column("Overrides the DPO's advice", lambda p: "Yes" if p.overrides_advice else ""),
 ]
+# The `?format=` values the list answers with a file (core/exports.py writes it).
+EXPORTERS = EXPORT_FORMATS
 
 
 def _export(
@@ -154,68 +146,7 @@ def _export(
 ) -> HttpResponseBase:
     filename = f"proposals-{request.organisation.slug}-{timezone.localdate():%Y-%m-%d}"
     rows = proposals.select_related("purpose", "created_by", "decided_by")
-    return EXPORTERS[export_format](rows, filename)
-
-
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(proposals: ProposalQuerySet, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(_csv_lines(proposals), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def _csv_lines(proposals: ProposalQuerySet) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([column.header for column in EXPORT_COLUMNS])
-    for proposal in proposals.iterator(chunk_size=EXPORT_CHUNK):
-        yield writer.writerow([_csv_cell(column.value(proposal)) for column in EXPORT_COLUMNS])
-
-
-def _csv_cell(value: str | date | None) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    # Names were typed by someone: defuse spreadsheet formulas (CSV injection).
-    return spreadsheet_safe(value)
-
-
-def xlsx_response(proposals: ProposalQuerySet, filename: str) -> FileResponse:
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    # Text goes in with write_string, which a spreadsheet never runs as a formula.
-    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True})
-    sheet = workbook.add_worksheet("Proposals")
-    bold = workbook.add_format({"bold": True})
-    day = workbook.add_format({"num_format": "d mmmm yyyy"})
-    for number, column in enumerate(EXPORT_COLUMNS):
-        sheet.set_column(number, number, 18)
-        sheet.write_string(0, number, column.header, bold)
-    sheet.freeze_panes(1, 0)
-    for row, proposal in enumerate(proposals.iterator(chunk_size=EXPORT_CHUNK), start=1):
-        for number, column in enumerate(EXPORT_COLUMNS):
-            value = column.value(proposal)
-            if isinstance(value, date):
-                sheet.write_datetime(row, number, value, day)
-            elif value:
-                sheet.write_string(row, number, value)
-    workbook.close()
-    handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-EXPORTERS: dict[str, Callable[[ProposalQuerySet, str], HttpResponseBase]] = {
-    "csv": csv_response,
-    "xlsx": xlsx_response,
-}
+    return export_response(export_format, rows, EXPORT_COLUMNS, filename, sheet="Proposals")
 
 
 # --- The task list ----------------------------------------------------------------------
@@ -240,6 +171,11 @@ def proposal_detail(request: OrganisationRequest, reference: str) -> HttpRespons
             "before_matrix": before,
             "after_matrix": after,
             "suggestions": proposal.suggests_full_pia() if actions.assess else [],
+            # Step 4 follows an approval: the agreements made from it, and whether to offer one.
+            "agreements": list(Agreement.objects.filter(proposal=proposal).order_by("created_at"))
+            if proposal.is_approved
+            else [],
+            "may_draft_agreement": can_draft_agreement(request.user, request.organisation),
         },
     )
 

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from infoshare.agreements.demo import seed_agreements
 from infoshare.core import services
 from infoshare.core.imports import PupilRow
 from infoshare.core.models import (
@@ -31,6 +32,7 @@ from infoshare.core.models import (
 )
 from infoshare.core.upn import make_upn
 from infoshare.decisions.demo import seed_decisions
+from infoshare.governance.demo import seed_assets
 from infoshare.proposals.demo import seed_proposals
 
 DEFAULT_PASSWORD = "infoshare-demo"
@@ -65,6 +67,13 @@ ORGANISATIONS = [
         OrganisationKind.SCHOOL,
         urn="990002",
         parent="northbridge-trust",
+    ),
+    # The processor of the schools' cashless catering system (the demo's DPA).
+    DemoOrganisation(
+        "larkspur-catering",
+        "Larkspur Catering Ltd",
+        OrganisationKind.EXTERNAL,
+        external_kind=ExternalKind.SUPPLIER,
     ),
 ]
 SCHOOLS = {"alder-primary": "alder", "birch-academy": "birch"}
@@ -129,6 +138,9 @@ class Command(BaseCommand):
                 _pupils(organisations[slug])
                 seed_decisions(organisations[slug])
                 seed_proposals(organisations[slug])
+                # The assets first: the agreements name the assets they draw on.
+                seed_assets(organisations[slug])
+                seed_agreements(organisations[slug])
         self._print_accounts(accounts, password)
 
     def _print_accounts(self, accounts: list[tuple[str, str, str]], password: str) -> None:
