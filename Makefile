@@ -27,6 +27,7 @@ test: setup browser pdf-libs lint
 bench: setup
 	$(PY) bench/audit.py
 	$(PY) bench/decisions.py
+	$(PY) bench/agreements.py
 
 lint: setup
 	$(PY) -m ruff check .

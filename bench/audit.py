@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import threading
 import time
@@ -27,26 +26,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Run as `python bench/audit.py`, Python puts bench/ on the path, not the
+# project root that bench.common and infoshare are imported from.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# Standalone: the settings need these, and a benchmark is not a developer's
-# DEBUG server. Set before Django reads the environment.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infoshare.settings")
-os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-" + "x" * 20)
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("STATIC_MANIFEST", "false")
+from bench import common
+
+# PostgreSQL only, so one database by default rather than one per engine.
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/infoshare_bench")
-
-import django  # noqa: E402
-import orjson  # noqa: E402
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-
-django.setup()
+common.setup_django()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from infoshare.audit import services as audit  # noqa: E402
@@ -58,34 +48,28 @@ from infoshare.core.models import Organisation, OrganisationKind, User  # noqa: 
 TARGET_VERIFY_EVENTS_PER_SECOND = 200_000
 TARGET_CONCURRENT_APPENDS_PER_SECOND = 500
 WRITERS = 8
-RESULTS = ROOT / "bench" / "results" / "audit.json"
+RESULTS = common.RESULTS_DIR / "audit.json"
 
 
 def main() -> None:
     options = parse_arguments()
-    recreate_database()
-    call_command("migrate", verbosity=0)
+    require_postgresql()
+    common.prepare_database()
     actors = make_actors()
     results: dict[str, Any] = {
-        "database": f"PostgreSQL {connection.pg_version // 10000}",
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        # Other work on the machine slows every figure: keep it with them.
-        "load_average_before": round(os.getloadavg()[0], 2),
+        **common.run_context(),
         "single_writer": bench_single_writer(actors, options.appends),
         "concurrent_writers": bench_concurrent_writers(actors, options.appends),
         "verification": bench_verification(actors, options.events),
     }
-    results["load_average_after"] = round(os.getloadavg()[0], 2)
+    results["load_average_after"] = common.load_average()
     results["targets"] = {
         "verify_events_per_second": TARGET_VERIFY_EVENTS_PER_SECOND,
         "concurrent_appends_per_second": TARGET_CONCURRENT_APPENDS_PER_SECOND,
     }
     results["targets_met"] = targets_met(results)
     print_summary(results)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode() + "\n")
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+    common.write_results(RESULTS, results)
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -98,27 +82,9 @@ def parse_arguments() -> argparse.Namespace:
 # --- Set-up ------------------------------------------------------------------------
 
 
-def recreate_database() -> None:
-    """Drop and create the benchmark database, through the server's maintenance database."""
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.postgresql":
+def require_postgresql() -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         sys.exit("The audit benchmark measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-    name = database["NAME"]
-    with psycopg.connect(**_connection_arguments(database, "postgres"), autocommit=True) as admin:
-        database_name = sql.Identifier(name)
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database_name))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(database_name))
-
-
-def _connection_arguments(database: dict[str, Any], name: str) -> dict[str, Any]:
-    arguments = {
-        "dbname": name,
-        "user": database.get("USER") or None,
-        "password": database.get("PASSWORD") or None,
-        "host": database.get("HOST") or None,
-        "port": database.get("PORT") or None,
-    }
-    return {key: value for key, value in arguments.items() if value is not None}
 
 
 def make_actors() -> list[User]:
@@ -141,7 +107,10 @@ def append(actor: User, organisation: Organisation, n: int) -> None:
     """One audited change as a service makes it: its own transaction, one event."""
     with transaction.atomic():
         audit.record(
-            actor, "bench.appended", organisation, {"n": n, "field": ["old", "new"]},
+            actor,
+            "bench.appended",
+            organisation,
+            {"n": n, "field": ["old", "new"]},
             label=f"Bench record {n}",
         )
 
@@ -205,8 +174,18 @@ def chain_intact(organisation: Organisation, expected_events: int) -> bool:
 # --- Verification ------------------------------------------------------------------------
 
 COPY_COLUMNS = (
-    "chain_id", "organisation_id", "sequence", "created_at", "actor_id", "verb",
-    "object_type", "object_id", "object_label", "changes", "prev_hash", "hash",
+    "chain_id",
+    "organisation_id",
+    "sequence",
+    "created_at",
+    "actor_id",
+    "verb",
+    "object_type",
+    "object_id",
+    "object_label",
+    "changes",
+    "prev_hash",
+    "hash",
 )
 VERBS = ("membership.invited", "membership.roles_changed", "account.logged_in", "decision.recorded")
 
@@ -251,8 +230,13 @@ def load_chain(chain: AuditChain, school: Organisation, actors: list[User], even
 
 
 def synthetic_event(
-    chain: AuditChain, school: Organisation, actors: list[User], *, sequence: int,
-    start: datetime, previous: str,
+    chain: AuditChain,
+    school: Organisation,
+    actors: list[User],
+    *,
+    sequence: int,
+    start: datetime,
+    previous: str,
 ) -> tuple[Any, ...]:
     created_at = start + timedelta(seconds=sequence, microseconds=sequence % 1_000_000)
     actor_id = actors[sequence % len(actors)].pk
@@ -261,13 +245,30 @@ def synthetic_event(
     label = f"Record {object_id}"
     changes = canonical_changes({"status": ["draft", "approved"], "n": sequence})
     digest = event_hash(
-        prev_hash=previous, chain_key=chain.key, sequence=sequence, created_at=created_at,
-        actor_id=actor_id, verb=verb, object_type="bench.record", object_id=object_id,
-        object_label=label, changes=changes,
+        prev_hash=previous,
+        chain_key=chain.key,
+        sequence=sequence,
+        created_at=created_at,
+        actor_id=actor_id,
+        verb=verb,
+        object_type="bench.record",
+        object_id=object_id,
+        object_label=label,
+        changes=changes,
     )
     return (
-        chain.pk, school.pk, sequence, created_at, actor_id, verb, "bench.record",
-        object_id, label, changes, previous, digest,
+        chain.pk,
+        school.pk,
+        sequence,
+        created_at,
+        actor_id,
+        verb,
+        "bench.record",
+        object_id,
+        label,
+        changes,
+        previous,
+        digest,
     )
 
 
@@ -296,23 +297,23 @@ def targets_met(results: dict[str, Any]) -> dict[str, bool]:
 def print_summary(results: dict[str, Any]) -> None:
     single, concurrent = results["single_writer"], results["concurrent_writers"]
     verification, met = results["verification"], results["targets_met"]
-    print(f"Audit trail benchmark — {results['database']}, Python {results['python']}, "
-          f"{results['machine']}, load average {results['load_average_before']} before, "
-          f"{results['load_average_after']} after")
-    print(f"  one writer:     {single['appends_per_second']:>9,} appends/s "
-          f"({single['appends']:,} appends, chain {'intact' if single['intact'] else 'BROKEN'}, "
-          f"{single['python_cpu_ms_per_append']} ms of Python CPU each)")
-    print(f"  eight writers:  {concurrent['appends_per_second']:>9,} appends/s "
-          f"({concurrent['appends']:,} appends, chain "
-          f"{'intact' if concurrent['intact'] else 'BROKEN'}) — target "
-          f"{TARGET_CONCURRENT_APPENDS_PER_SECOND:,}: {_verdict(met['concurrent_appends'])}")
-    print(f"  verification:   {verification['events_per_second']:>9,} events/s "
-          f"({verification['events']:,} events, best of {verification['verify_seconds']} s) — "
-          f"target {TARGET_VERIFY_EVENTS_PER_SECOND:,}: {_verdict(met['verification'])}")
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
+    common.print_heading("Audit trail benchmark", results)
+    print(
+        f"  one writer:     {single['appends_per_second']:>9,} appends/s "
+        f"({single['appends']:,} appends, chain {'intact' if single['intact'] else 'BROKEN'}, "
+        f"{single['python_cpu_ms_per_append']} ms of Python CPU each)"
+    )
+    print(
+        f"  eight writers:  {concurrent['appends_per_second']:>9,} appends/s "
+        f"({concurrent['appends']:,} appends, chain "
+        f"{'intact' if concurrent['intact'] else 'BROKEN'}) — target "
+        f"{TARGET_CONCURRENT_APPENDS_PER_SECOND:,}: {common.verdict(met['concurrent_appends'])}"
+    )
+    print(
+        f"  verification:   {verification['events_per_second']:>9,} events/s "
+        f"({verification['events']:,} events, best of {verification['verify_seconds']} s) — "
+        f"target {TARGET_VERIFY_EVENTS_PER_SECOND:,}: {common.verdict(met['verification'])}"
+    )
 
 
 if __name__ == "__main__":
