@@ -254,8 +254,11 @@ def test_the_start_page_explains_each_tier_in_plain_words(world, client_for):
     assert "The middle tier, and the most common." in page
     assert "They belong to an agreement." in page
     assert "processes personal data on the school's behalf" in page
-    # The documents an agreement or procedures sit under show under their option.
-    assert 'data-aria-controls="id_kind_1_reveals"' in html
+    # The documents an agreement or procedures sit under show under their option, always
+    # (GOV.UK's reveal would put aria-expanded on the radio, which ARIA does not allow).
+    assert 'id="id_kind_1_reveals"' in html
+    assert "data-aria-controls" not in html
+    assert "govuk-radios__conditional--hidden" not in html
     assert 'id="id_protocol"' in html
     assert 'id="id_parent_agreement"' in html
 
@@ -884,7 +887,8 @@ def test_the_drafter_settles_the_checklist_point_by_point(world, client_for):
     page = plain(html)
     for label in Article28.labels:
         assert label in page
-    assert 'data-aria-controls="id_present_a_0_reveals"' in html  # the clause, under "present"
+    assert 'id="id_present_a_0_reveals"' in html  # the clause, under "present"
+    assert "govuk-radios__conditional--hidden" not in html
     response = client.post(
         url("checklist", agreement),
         checklist_data(present_b="no", clause_b="", justification_b="Staff sign our code."),

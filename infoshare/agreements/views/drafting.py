@@ -401,7 +401,6 @@ def revise(request: OrganisationRequest, reference: str) -> HttpResponse:
                 "for advice again.",
             )
             return redirect(revised)
-    # A whole page, kept among the includes only because of which files this part owns.
     return render(
         request,
         "agreements/revise.html",
