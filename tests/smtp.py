@@ -77,6 +77,10 @@ class SmtpServer:
         """The messages whose envelope names `address` as a recipient."""
         return [message for message in self.received if address in message.rcpt_tos]
 
+    def subjects_to(self, address: str) -> list[str]:
+        """The subjects of the messages to `address`, in the order they came."""
+        return [message.subject for message in self.to(address)]
+
 
 def _free_port() -> int:
     # The port is free when asked; nothing else on this host is expected to take

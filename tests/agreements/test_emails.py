@@ -21,6 +21,7 @@ from infoshare.agreements.models import Agreement, Kind, Status
 from infoshare.agreements.services import Content
 from infoshare.core.models import Membership, User
 from tests.agreements import drafts
+from tests.core.support import told
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,21 +43,6 @@ INFORMATION_MANAGEMENT = [
     "information_manager@alder.test",
 ]
 DRAFTER = "staff@alder.test"
-
-
-def told(capture: Capture, step: Callable[[], object]) -> dict[str, list[str]]:
-    """Take `step`, run what waits for the commit, and return who was told what, by subject."""
-    mail.outbox.clear()
-    with capture(execute=True):
-        step()
-    messages: dict[str, list[str]] = {}
-    for message in mail.outbox:
-        # One message a person: nobody learns who else was told.
-        assert len(message.to) == 1
-        assert message.cc == []
-        assert message.bcc == []
-        messages.setdefault(str(message.subject), []).append(message.to[0])
-    return {subject: sorted(people) for subject, people in messages.items()}
 
 
 def subject(agreement: Agreement, what: str) -> str:

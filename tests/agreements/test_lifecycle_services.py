@@ -242,7 +242,6 @@ def test_a_completed_review_cannot_be_completed_again(world):
     )
 
 
-
 def test_when_the_parties_do_not_agree_to_terminate_a_new_review_may_continue_it(world):
     """A review that decided to terminate is not a dead end: a new review decides again."""
     agreement = at(world, Status.UNDER_REVIEW)
@@ -650,7 +649,6 @@ def test_version_2_is_approved_with_what_changed_and_version_1_stays_readable(wo
         head,
         {"version": 2, "changed": ["How it is shared", "How often"]},
     )
-
 
 
 def test_while_version_2_is_drafted_the_register_shows_version_1_in_force(world):

@@ -1,16 +1,23 @@
-"""Helpers shared by the core tests."""
+"""Helpers shared by the tests of every app."""
 
 from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core import mail
 
 from infoshare.audit.models import AuditEvent
 from infoshare.core.models import Membership, Organisation, RoleAssignment, User
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    # pytest-django's django_capture_on_commit_callbacks
+    Capture = Callable[..., AbstractContextManager[list[Callable[[], object]]]]
 
 
 def snapshot() -> dict[str, Any]:
@@ -25,6 +32,21 @@ def snapshot() -> dict[str, Any]:
         "audit_events": AuditEvent.objects.count(),
         "emails": len(mail.outbox),
     }
+
+
+def told(capture: Capture, step: Callable[[], object]) -> dict[str, list[str]]:
+    """Take `step`, run what waits for the commit, and return who was told what, by subject."""
+    mail.outbox.clear()
+    with capture(execute=True):
+        step()
+    messages: dict[str, list[str]] = {}
+    for message in mail.outbox:
+        # One message a person: nobody learns who else was told.
+        assert len(message.to) == 1
+        assert message.cc == []
+        assert message.bcc == []
+        messages.setdefault(str(message.subject), []).append(message.to[0])
+    return {subject: sorted(people) for subject, people in messages.items()}
 
 
 def changes_of(event: AuditEvent) -> dict[str, Any]:

@@ -412,20 +412,20 @@ def test_an_approved_proposal_becomes_an_agreement_reviewed_a_year_on_then_ended
     staff_completes_the_content(page)
     staff_asks_for_advice(page)
     subject = f"{KIND} {reference}"
-    assert subjects_to(smtp_server, dpo.email) == [f"{subject} needs your advice"]
-    assert subjects_to(smtp_server, world.trust_dpo.email) == [f"{subject} needs your advice"]
+    assert smtp_server.subjects_to(dpo.email) == [f"{subject} needs your advice"]
+    assert smtp_server.subjects_to(world.trust_dpo.email) == [f"{subject} needs your advice"]
 
     dpo_advises(page, live_server.url, dpo, reference)
     ready = f"{subject} is ready for your approval"
-    assert ready in subjects_to(smtp_server, headteacher.email)
-    assert ready in subjects_to(smtp_server, school["chair"].email)
-    assert ready not in subjects_to(smtp_server, staff.email), "nobody approves their own draft"
-    assert f"{subject} has the DPO's advice" in subjects_to(smtp_server, staff.email)
+    assert ready in smtp_server.subjects_to(headteacher.email)
+    assert ready in smtp_server.subjects_to(school["chair"].email)
+    assert ready not in smtp_server.subjects_to(staff.email), "nobody approves their own draft"
+    assert f"{subject} has the DPO's advice" in smtp_server.subjects_to(staff.email)
 
     pdf = headteacher_approves_signs_and_downloads(
         page, live_server.url, headteacher, reference, scans
     )
-    assert f"{subject} has been approved" in subjects_to(smtp_server, staff.email)
+    assert f"{subject} has been approved" in smtp_server.subjects_to(staff.email)
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     for expected in (reference, proposal.name, SCHOOL, COUNCIL, "Sam Head", "Kim Officer"):
         assert expected in text, expected
@@ -439,11 +439,11 @@ def test_an_approved_proposal_becomes_an_agreement_reviewed_a_year_on_then_ended
         information_manager_reviews_it(page, live_server.url, keeper, reference)
         headteacher_terminates_it(page, live_server.url, headteacher, reference)
         terminated = f"{subject} has been terminated: confirm what happens to the data"
-        assert terminated in subjects_to(smtp_server, keeper.email)
+        assert terminated in smtp_server.subjects_to(keeper.email)
 
         information_manager_confirms_destruction(page, live_server.url, keeper, reference, scans)
-        assert f"{subject} has expired" in subjects_to(smtp_server, keeper.email)
-        assert f"{subject} has expired" in subjects_to(smtp_server, dpo.email)
+        assert f"{subject} has expired" in smtp_server.subjects_to(keeper.email)
+        assert f"{subject} has expired" in smtp_server.subjects_to(dpo.email)
         csv_rows, xlsx_rows = exports_the_register(page, reference)
 
     (exported,) = (row for row in csv_rows if row["Reference"] == reference)
@@ -455,10 +455,6 @@ def test_an_approved_proposal_becomes_an_agreement_reviewed_a_year_on_then_ended
     assert sheet_row["Status"] == "Expired"
     assert all(f"{reference}/" in message.body for message in mails_about(smtp_server, reference))
     assert console_errors == []
-
-
-def subjects_to(server: SmtpServer, address: str) -> list[str]:
-    return [message.subject for message in server.to(address)]
 
 
 def mails_about(server: SmtpServer, reference: str) -> list[Any]:

@@ -227,23 +227,22 @@ def test_a_proposal_is_drafted_assessed_advised_and_decided_against_the_advice(
     staff, dpo, headteacher = school["staff"], school["dpo"], school["headteacher"]
 
     reference = draft_and_screen(page, live_server.url, staff)
-    assert subjects_to(smtp_server, dpo.email) == [
+    assert smtp_server.subjects_to(dpo.email) == [
         f"Sharing proposal {reference} needs your assessment"
     ]
     assert smtp_server.to(world.trust_dpo.email), "the trust's DPO of the school is told too"
 
     assess_and_advise(page, live_server.url, dpo, reference)
-    assert f"Sharing proposal {reference} has been assessed by the DPO" in subjects_to(
-        smtp_server, staff.email
-    )
+    assessed = f"Sharing proposal {reference} has been assessed by the DPO"
+    assert assessed in smtp_server.subjects_to(staff.email)
     ready = f"Sharing proposal {reference} is ready for your decision"
-    assert ready in subjects_to(smtp_server, headteacher.email)
-    assert ready in subjects_to(smtp_server, school["chair"].email)
+    assert ready in smtp_server.subjects_to(headteacher.email)
+    assert ready in smtp_server.subjects_to(school["chair"].email)
 
     pdf = decide_against_advice(page, live_server.url, headteacher, reference)
     decided = f"Sharing proposal {reference} has been decided: approved with conditions"
-    assert decided in subjects_to(smtp_server, staff.email)
-    assert decided in subjects_to(smtp_server, dpo.email)
+    assert decided in smtp_server.subjects_to(staff.email)
+    assert decided in smtp_server.subjects_to(dpo.email)
     link = f"{reference}/"
     assert all(link in message.body for message in smtp_server.received)
 
@@ -261,7 +260,3 @@ def test_a_proposal_is_drafted_assessed_advised_and_decided_against_the_advice(
     ):
         assert expected in text, expected
     assert console_errors == []
-
-
-def subjects_to(server: SmtpServer, address: str) -> list[str]:
-    return [message.subject for message in server.to(address)]

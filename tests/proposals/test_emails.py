@@ -19,6 +19,7 @@ from django.utils import timezone
 from infoshare.core.models import Membership, User
 from infoshare.proposals import services
 from infoshare.proposals.models import Advice, Outcome, PiaRequirement, Proposal, Status
+from tests.core.support import told
 from tests.proposals import drafts
 
 if TYPE_CHECKING:
@@ -36,21 +37,6 @@ pytestmark = pytest.mark.django_db
 SCHOOL_DPOS = ["dpo@alder.test", "dpo@northbridge.test"]  # the school's own and the trust's
 DECIDERS = ["chair@alder.test", "headteacher@alder.test"]
 AUTHOR = "staff@alder.test"
-
-
-def told(capture: Capture, step: Callable[[], object]) -> dict[str, list[str]]:
-    """Take `step`, run what waits for the commit, and return who was told what, by subject."""
-    mail.outbox.clear()
-    with capture(execute=True):
-        step()
-    messages: dict[str, list[str]] = {}
-    for message in mail.outbox:
-        # One message a person: nobody learns who else was told.
-        assert len(message.to) == 1
-        assert message.cc == []
-        assert message.bcc == []
-        messages.setdefault(str(message.subject), []).append(message.to[0])
-    return {subject: sorted(people) for subject, people in messages.items()}
 
 
 def subject(proposal: Proposal, what: str) -> str:
