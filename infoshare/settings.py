@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "infoshare.proposals",
     "infoshare.governance",
     "infoshare.agreements",
+    "infoshare.safeguarding",
 ]
 
 MIDDLEWARE = [

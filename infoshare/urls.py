@@ -14,6 +14,7 @@ urlpatterns = [
     path("o/<slug:org>/proposals/", include("infoshare.proposals.urls")),
     path("o/<slug:org>/agreements/", include("infoshare.agreements.urls")),
     path("o/<slug:org>/assets/", include("infoshare.governance.urls")),
+    path("o/<slug:org>/safeguarding/", include("infoshare.safeguarding.urls")),
     path("", include("infoshare.core.urls")),
 ]
 

@@ -78,6 +78,16 @@ VERB_LABELS: dict[str, str] = {
     "information_asset.created": "Information asset added",
     "information_asset.changed": "Information asset changed",
     "information_asset.retired": "Information asset retired",
+    "safeguarding.shared": "Safeguarding information shared (DSL declaration signed)",
+    "safeguarding.acknowledged": "Safeguarding information acknowledged (recipient signed)",
+    "safeguarding.withdrawn": "Safeguarding record withdrawn",
+    "safeguarding.attached_to_file": "Safeguarding form attached to the child's file",
+    "safeguarding.viewed": "Safeguarding record opened",
+    "safeguarding.form_downloaded": "Safeguarding form downloaded",
+    "safeguarding.listed": "Safeguarding records listed",
+    "safeguarding.reshare_requested": "Asked to share safeguarding information further",
+    "safeguarding.reshare_permitted": "Sharing further permitted",
+    "safeguarding.reshare_refused": "Sharing further refused",
 }
 
 # Field names in `changes` whose values are role codes, shown by their names.

@@ -15,6 +15,7 @@ from infoshare.core import rules as core_rules
 from infoshare.decisions import rules as decision_rules
 from infoshare.governance import rules as governance_rules
 from infoshare.proposals import rules as proposal_rules
+from infoshare.safeguarding import rules as safeguarding_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,6 +39,8 @@ ENTRIES = [
     NavigationEntry(
         "Disclosures to review", "decisions:review_queue", decision_rules.can_review_disclosures
     ),
+    # Everyone who works in the school: it is where staff acknowledge what a DSL shared.
+    NavigationEntry("Safeguarding", "safeguarding:home", safeguarding_rules.can_open_safeguarding),
     NavigationEntry("Proposals", "proposals:list", proposal_rules.can_view_proposals),
     NavigationEntry("Agreements", "agreements:register", agreement_rules.can_view_agreements),
     NavigationEntry("Information assets", "governance:assets", governance_rules.can_view_assets),

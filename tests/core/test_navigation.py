@@ -10,18 +10,21 @@ from infoshare.governance.models import InformationAsset
 from tests.core.support import links_inside
 
 EVERYONE = ["Dashboard", "People", "Decisions", "Proposals", "Agreements", "Information assets"]
+# Everyone who works in the school opens Safeguarding (what was shared with them);
+# those who only oversee it from outside, the DPO and the auditor, do not.
+IN_SCHOOL = [*EVERYONE[:3], "Safeguarding", *EVERYONE[3:]]
 EXPECTED = {
-    "headteacher": [*EVERYONE, "Members", "Audit trail"],
-    "chair": [*EVERYONE, "Audit trail"],
+    "headteacher": [*IN_SCHOOL, "Members", "Audit trail"],
+    "chair": [*IN_SCHOOL, "Audit trail"],
     "dpo": [
         *["Dashboard", "People", "Decisions", "Disclosures to review", "Proposals"],
         *["Agreements", "Information assets", "Audit trail"],
     ],
-    "dsl": EVERYONE,
-    "deputy_dsl": EVERYONE,
-    "information_manager": [*EVERYONE, "Members"],
-    "staff": EVERYONE,
-    "volunteer": EVERYONE,
+    "dsl": IN_SCHOOL,
+    "deputy_dsl": IN_SCHOOL,
+    "information_manager": [*IN_SCHOOL, "Members"],
+    "staff": IN_SCHOOL,
+    "volunteer": IN_SCHOOL,
     "auditor": [*EVERYONE, "Audit trail"],
 }
 HREFS = {
@@ -29,6 +32,7 @@ HREFS = {
     "People": "core:people",
     "Decisions": "decisions:list",
     "Disclosures to review": "decisions:review_queue",
+    "Safeguarding": "safeguarding:home",
     "Proposals": "proposals:list",
     "Agreements": "agreements:register",
     "Information assets": "governance:assets",

@@ -22,6 +22,7 @@ from infoshare.proposals.models import PiaRequirement, Proposal, Status
 from tests.agreements.test_permission_matrix import register_urls
 from tests.decisions.drafts import pupil, share
 from tests.proposals import drafts as proposal_drafts
+from tests.safeguarding.test_access import safeguarding_urls
 
 ALL_ROLES = [role.value for role in Role]
 MANAGERS = {"headteacher", "information_manager"}
@@ -93,9 +94,15 @@ def core_urls(school):
 
 
 def all_urls(school):
-    """Every organisation page, with the proposals', agreements' and assets' (each has a
-    matrix of its own: below, and tests/agreements/test_permission_matrix.py)."""
-    return core_urls(school) + proposal_urls(school) + register_urls(school)
+    """Every organisation page, with the proposals', agreements', assets' and safeguarding
+    records' (each has a matrix of its own: below, tests/agreements/test_permission_matrix.py
+    and tests/safeguarding/test_access.py)."""
+    return (
+        core_urls(school)
+        + proposal_urls(school)
+        + register_urls(school)
+        + safeguarding_urls(school)
+    )
 
 
 def organisation_urls(school):

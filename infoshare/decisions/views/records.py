@@ -43,7 +43,7 @@ FIND_PEOPLE = "find-people"
 @organisation_view(can_record_decision)
 def record_decision(request: OrganisationRequest) -> HttpResponse:
     initial = initial_for_new(actor=request.user, person=_person_asked_for(request))
-    form = _decision_form(request, DecisionForm, initial=initial)
+    form = decision_form_for(request, DecisionForm, initial=initial)
     if form.is_bound and form.is_valid():
         decision = _call_service(
             form,
@@ -55,7 +55,7 @@ def record_decision(request: OrganisationRequest) -> HttpResponse:
         if decision is not None:
             messages.success(request, _recorded_message(decision))
             return redirect(decision)
-    return render(request, "decisions/record.html", _form_context(request, form))
+    return render(request, "decisions/record.html", decision_form_context(request, form))
 
 
 @organisation_view(can_view_decisions)
@@ -87,7 +87,7 @@ def correct_decision(request: OrganisationRequest, reference: str) -> HttpRespon
     original = _visible_decision(request, reference)
     if not services.can_correct(original, request.user):
         return _refuse_correction(request, original)
-    form = _decision_form(request, CorrectionForm, initial=initial_from(original))
+    form = decision_form_for(request, CorrectionForm, initial=initial_from(original))
     if form.is_bound and form.is_valid():
         correction = _call_service(
             form,
@@ -102,7 +102,7 @@ def correct_decision(request: OrganisationRequest, reference: str) -> HttpRespon
                 request, f"{correction.reference} recorded. It corrects {original.reference}."
             )
             return redirect(correction)
-    context = _form_context(request, form)
+    context = decision_form_context(request, form)
     context["original"] = original
     return render(request, "decisions/correct.html", context)
 
@@ -163,10 +163,14 @@ def _person_asked_for(request: OrganisationRequest) -> Person | None:
         return None
 
 
-def _decision_form(
+def decision_form_for(
     request: OrganisationRequest, form_class: type[DecisionForm], *, initial: Any
 ) -> Any:
-    """The form as submitted; after "Find", as typed so far but without error messages."""
+    """The form as submitted; after "Find", as typed so far but without error messages.
+
+    Public, with `decision_form_context`: any page that records a decision
+    (the safeguarding "permit sharing outside the school" page too) uses them.
+    """
     if request.method == "POST" and request.POST.get("action") == FIND_PEOPLE:
         return form_class(organisation=request.organisation, initial=_as_initial(request))
     return form_class(_posted(request), organisation=request.organisation, initial=initial)
@@ -183,7 +187,8 @@ def _as_initial(request: OrganisationRequest) -> dict[str, Any]:
     }
 
 
-def _form_context(request: OrganisationRequest, form: DecisionForm) -> dict[str, Any]:
+def decision_form_context(request: OrganisationRequest, form: DecisionForm) -> dict[str, Any]:
+    """What `decisions/partials/decision_fields.html` needs besides the form: the person finder."""
     search = request.POST.get("person_search", "") if request.method == "POST" else ""
     return {
         "form": form,
