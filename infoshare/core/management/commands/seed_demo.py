@@ -34,6 +34,7 @@ from infoshare.core.upn import make_upn
 from infoshare.decisions.demo import seed_decisions
 from infoshare.governance.demo import seed_assets
 from infoshare.proposals.demo import seed_proposals
+from infoshare.safeguarding.demo import seed_safeguarding
 
 DEFAULT_PASSWORD = "infoshare-demo"
 
@@ -141,6 +142,7 @@ class Command(BaseCommand):
                 # The assets first: the agreements name the assets they draw on.
                 seed_assets(organisations[slug])
                 seed_agreements(organisations[slug])
+                seed_safeguarding(organisations[slug], password=password)
         self._print_accounts(accounts, password)
 
     def _print_accounts(self, accounts: list[tuple[str, str, str]], password: str) -> None:
