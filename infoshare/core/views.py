@@ -38,6 +38,7 @@ from infoshare.core.forms import (
 from infoshare.core.models import Membership, Person, PersonKind, Role, User
 from infoshare.core.rules import can_manage_members, can_manage_people, can_view_people
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
+from infoshare.safeguarding.rules import can_lead_safeguarding
 
 if TYPE_CHECKING:
     from datetime import date
@@ -352,12 +353,16 @@ def person_list(request: OrganisationRequest) -> HttpResponse:
 
 @organisation_view(can_view_people)
 def person_detail(request: OrganisationRequest, person: str) -> HttpResponse:
+    record = _person_in(request, person)
     return render(
         request,
         "core/person_detail.html",
         {
-            "person": _person_in(request, person),
+            "person": record,
             "can_manage": can_manage_people(request.user, request.organisation),
+            # Only a DSL learns from this page that safeguarding records exist.
+            "safeguarding": record.kind == PersonKind.PUPIL
+            and can_lead_safeguarding(request.user, request.organisation),
         },
     )
 
