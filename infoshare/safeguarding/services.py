@@ -374,6 +374,13 @@ def permit_external_reshare(
         request = _lock_request(request, actor)
         if request.kind != ReshareKind.EXTERNAL:
             raise ValidationError("This request is to share with a colleague.")
+        if not draft.is_share:
+            raise ValidationError(
+                {
+                    "outcome": "Permitting is a decision to share or share in part. "
+                    "To say no, refuse the request instead"
+                }
+            )
         decision = decisions.record_decision(request.organisation, actor=actor, draft=draft)
         request.decision = decision
         _apply_request(request, request.permit)

@@ -30,7 +30,7 @@ from infoshare.core.models import (
     User,
 )
 from infoshare.core.rules import forget_roles
-from infoshare.decisions.models import Decision
+from infoshare.decisions.models import Decision, Outcome
 from infoshare.safeguarding import services
 from infoshare.safeguarding.models import (
     FileKind,
@@ -1266,6 +1266,23 @@ def test_a_draft_the_decision_log_refuses_leaves_the_request_pending(
     assert field in errors
     assert fresh_request(asked_outside).status == ReshareStatus.REQUESTED
     assert fresh_request(asked_outside).decision is None
+
+
+def test_a_decision_not_to_share_does_not_permit_sharing(
+    world: World, refused: Refused, asked_outside: ReshareRequest
+):
+    dsl = world.school["dsl"]
+    draft = decision_draft_for(asked_outside, dsl, outcome=Outcome.NOT_SHARED)
+    errors = refused.invalid(
+        lambda: services.permit_external_reshare(asked_outside, actor=dsl, draft=draft)
+    )
+    assert errors == {
+        "outcome": [
+            "Permitting is a decision to share or share in part. "
+            "To say no, refuse the request instead"
+        ]
+    }
+    assert fresh_request(asked_outside).status == ReshareStatus.REQUESTED
 
 
 def test_consent_cannot_be_the_basis_when_it_was_not_asked(
