@@ -31,10 +31,10 @@ from infoshare.agreements.services import (
     interval_errors,
     lock_for,
     open_review,
-    raise_if,
     save_agreement,
 )
 from infoshare.audit import services as audit
+from infoshare.core.checks import raise_if
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

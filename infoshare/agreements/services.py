@@ -48,6 +48,7 @@ from infoshare.agreements.rules import (
     can_terminate_agreement,
 )
 from infoshare.audit import services as audit
+from infoshare.core.checks import raise_if, require
 from infoshare.core.references import next_reference
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ def create_agreement(
     ):
         raise_if({"proposal": "Only an approved proposal of this school gives an agreement."})
     with transaction.atomic():
-        _require(
+        require(
             can_draft_agreement(actor, organisation),
             "Only members of the organisation draft its agreements.",
         )
@@ -647,11 +648,6 @@ def _add_parties(agreement: Agreement, parties: Sequence[PartyAnswers]) -> list[
     return made
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _lock(agreement: Agreement) -> Agreement:
     return Agreement.objects.select_for_update().select_related("organisation").get(pk=agreement.pk)
 
@@ -682,11 +678,6 @@ def apply_transition(agreement: Agreement, method: Callable[[], None]) -> None:
 def save_agreement(agreement: Agreement) -> None:
     agreement.updated_at = timezone.now()
     agreement.save()
-
-
-def raise_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise ValidationError({name: [message] for name, message in errors.items()})
 
 
 def email_on_commit(send: Callable[[Agreement], None], agreement: Agreement) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from infoshare.audit import services as audit
+from infoshare.core.checks import raise_if
 from infoshare.governance.models import InformationAsset
 from infoshare.governance.rules import can_manage_assets, can_view_assets
 
@@ -141,11 +142,6 @@ def _name_taken(organisation: Organisation, name: str, asset: InformationAsset |
     if asset is not None:
         others = others.exclude(pk=asset.pk)
     return others.filter(name__iexact=name.strip()).exists()
-
-
-def raise_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise ValidationError({name: [message] for name, message in errors.items()})
 
 
 # --- Helpers ----------------------------------------------------------------------------

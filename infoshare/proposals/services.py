@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from infoshare.audit import services as audit
+from infoshare.core.checks import raise_if, require
 from infoshare.core.models import DataCategory, Organisation, Purpose, User
 from infoshare.core.references import next_reference
 from infoshare.proposals import emails
@@ -166,11 +167,6 @@ def actions_for(proposal: Proposal, user: User) -> Actions:
     )
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 # --- Drafting: steps 1 to 3 ----------------------------------------------------------
 
 
@@ -178,7 +174,7 @@ def create_proposal(organisation: Organisation, *, actor: User, answers: StepOne
     """Start a proposal with step 1; it closes at once as not needed if the goal is met without."""
     _check_step_one(answers)
     with transaction.atomic():
-        _require(
+        require(
             can_draft_proposal(actor, organisation),
             "Only members of the organisation draft its sharing proposals.",
         )
@@ -221,7 +217,7 @@ def _check_step_one(answers: StepOne) -> None:
         errors["achievable_without_reasons"] = (
             "Explain how the goal can be achieved without sharing personal data."
         )
-    _raise_if(errors)
+    raise_if(errors)
 
 
 def _apply_step_one(proposal: Proposal, answers: StepOne) -> None:
@@ -274,7 +270,7 @@ def _check_step_two(answers: StepTwo) -> None:
             "If no anonymisation is feasible, it cannot meet the goal: answer no, "
             "or choose what was considered."
         )
-    _raise_if(errors)
+    raise_if(errors)
 
 
 def answer_screening(proposal: Proposal, *, actor: User, answers: Screening) -> Proposal:
@@ -323,7 +319,7 @@ def _check_screening(proposal: Proposal, answers: Screening) -> None:
         errors["special_category"] = (
             "You chose a special category of data in question 3: answer yes to question 4."
         )
-    _raise_if(errors)
+    raise_if(errors)
 
 
 def _apply_screening(proposal: Proposal, answers: Screening) -> None:
@@ -341,7 +337,7 @@ def submit_screening(proposal: Proposal, *, actor: User) -> Proposal:
         gaps = screening_gaps(proposal)
         if not proposal.step_two_done:
             gaps = {"__all__": "Answer steps 1 and 2 before submitting the screening.", **gaps}
-        _raise_if(gaps)
+        raise_if(gaps)
         _transition(proposal, proposal.submit_screening)
         proposal.screening_submitted_by = actor
         proposal.screening_submitted_at = timezone.now()
@@ -363,7 +359,7 @@ def assess_proposal(proposal: Proposal, *, actor: User, requirement: str, reason
         )
     if not reasons.strip():
         errors["reasons"] = "Give the reasons for your assessment."
-    _raise_if(errors)
+    raise_if(errors)
     with transaction.atomic():
         proposal = _lock_for(proposal, actor, "assess", "Only the DPO assesses the screening.")
         proposal.pia_requirement = requirement
@@ -387,7 +383,7 @@ def choose_full_pia(
 ) -> Proposal:
     """When the DPO only recommends a full PIA: carry it out, or go on without (with reasons)."""
     if not take_up and not reasons.strip():
-        _raise_if({"reasons": "Explain why the recommended full PIA will not be carried out."})
+        raise_if({"reasons": "Explain why the recommended full PIA will not be carried out."})
     with transaction.atomic():
         proposal = _lock_for(
             proposal,
@@ -484,7 +480,7 @@ def _checked_risk(answers: RiskAnswers) -> RiskAnswers:
         errors["measures"] = "Describe the measures before saying what they do to the risk."
     if answers.effect == Effect.REDUCED:
         errors.update(_residual_errors(answers))
-    _raise_if(errors)
+    raise_if(errors)
     if answers.effect == Effect.ACCEPTED:
         # An accepted risk is left as it was assessed.
         return _with_residual(answers, answers.likelihood, answers.severity)
@@ -536,7 +532,7 @@ def submit_pia(proposal: Proposal, *, actor: User) -> Proposal:
     """Send the finished full PIA to the DPO for advice."""
     with transaction.atomic():
         proposal = _lock_for(proposal, actor, "work_on_pia", _WORK_ON_PIA)
-        _raise_if(pia_gaps(proposal))
+        raise_if(pia_gaps(proposal))
         _transition(proposal, proposal.submit_pia)
         proposal.pia_submitted_by = actor
         proposal.pia_submitted_at = timezone.now()
@@ -578,7 +574,7 @@ def advise_on_pia(proposal: Proposal, *, actor: User, advice: str, text: str) ->
         errors["advice"] = "Choose whether you advise proceeding."
     if not text.strip():
         errors["text"] = "Write your advice."
-    _raise_if(errors)
+    raise_if(errors)
     with transaction.atomic():
         proposal = _lock_for(proposal, actor, "advise", "Only the DPO advises on a full PIA.")
         proposal.advice = advice
@@ -627,11 +623,11 @@ def decide_proposal(proposal: Proposal, *, actor: User, decision: Decision) -> P
 
 
 def _require_may_decide(proposal: Proposal, actor: User) -> None:
-    _require(
+    require(
         can_decide_proposal(actor, proposal.organisation),
         "Only the headteacher or the chair of governors decides a proposal.",
     )
-    _require(
+    require(
         proposal.created_by_id != actor.pk,
         "You wrote this proposal, so someone else must decide it.",
     )
@@ -649,13 +645,13 @@ def _check_decision(decision: Decision, *, overrides: bool) -> None:
         errors["override_reasons"] = (
             "Your decision goes against the DPO's advice: give your reasons for overriding it."
         )
-    _raise_if(errors)
+    raise_if(errors)
 
 
 def withdraw_proposal(proposal: Proposal, *, actor: User, reasons: str) -> Proposal:
     """Withdraw an open proposal. It is kept, with the reasons."""
     if not reasons.strip():
-        _raise_if({"reasons": "Give the reason for withdrawing the proposal."})
+        raise_if({"reasons": "Give the reason for withdrawing the proposal."})
     with transaction.atomic():
         proposal = _lock_for(
             proposal,
@@ -736,11 +732,6 @@ def _transition(
 def _save(proposal: Proposal) -> None:
     proposal.updated_at = timezone.now()
     proposal.save()
-
-
-def _raise_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise ValidationError({name: [message] for name, message in errors.items()})
 
 
 def _email_on_commit(send: Callable[[Proposal], None], proposal: Proposal) -> None:

@@ -28,6 +28,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 
 from infoshare.audit import services as audit
 from infoshare.audit.models import AuditEvent
+from infoshare.core.checks import raise_if, require
 from infoshare.core.models import Membership, Organisation, Person, PersonKind, User
 from infoshare.core.references import next_reference
 from infoshare.core.rules import roles_in
@@ -183,7 +184,7 @@ def share_information(
 ) -> Share:
     """A DSL shares information with a named colleague, signing the DSL's declaration."""
     with transaction.atomic():
-        _require(
+        require(
             leads_safeguarding(actor, organisation),
             "Only a designated safeguarding lead shares safeguarding information.",
         )
@@ -453,7 +454,7 @@ def _new_share(
     """Check the answers and the DSL's signature together, then save the record signed."""
     errors = _share_errors(organisation, actor, answers)
     signing_errors = _signing_errors(signing)
-    _raise_if({**errors, **signing_errors})
+    raise_if({**errors, **signing_errors})
     method = _confirm_signer(actor, signing, needs_second_factor=True)
     share = Share(
         organisation=organisation,
@@ -507,7 +508,7 @@ def _signing_errors(signing: Signing) -> dict[str, str]:
 
 def _confirm_signer(actor: User, signing: Signing, *, needs_second_factor: bool) -> str:
     """Prove the signer is who is signed in; a DSL must do so with a second factor."""
-    _raise_if(_signing_errors(signing))
+    raise_if(_signing_errors(signing))
     # The same setting that makes privileged people set up a second factor at sign-in.
     if needs_second_factor and settings.INFOSHARE_REQUIRE_MFA and not has_second_factor(actor):
         raise ValidationError(
@@ -563,7 +564,7 @@ def _check_reshare_answers(share: Share, actor: User, answers: ReshareAnswers) -
         errors["outside_organisation"] = "Choose the organisation, or type its name"
     if not answers.reason.strip():
         errors["reason"] = "Say why the information needs to be shared further"
-    _raise_if(errors)
+    raise_if(errors)
 
 
 def _answer(request: ReshareRequest, *, actor: User, reasons: str) -> None:
@@ -606,13 +607,3 @@ def _share_summary(share: Share) -> dict[str, object]:
 
 def _request_summary(request: ReshareRequest) -> dict[str, object]:
     return {"request": str(request.uuid), "kind": request.kind, "status": request.status}
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _raise_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise ValidationError({name: [message] for name, message in errors.items()})
