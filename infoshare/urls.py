@@ -15,6 +15,7 @@ urlpatterns = [
     path("o/<slug:org>/agreements/", include("infoshare.agreements.urls")),
     path("o/<slug:org>/assets/", include("infoshare.governance.urls")),
     path("o/<slug:org>/safeguarding/", include("infoshare.safeguarding.urls")),
+    path("oversight/", include("infoshare.reminders.urls")),
     path("", include("infoshare.core.urls")),
 ]
 

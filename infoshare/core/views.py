@@ -36,8 +36,16 @@ from infoshare.core.forms import (
     RemoveMemberForm,
 )
 from infoshare.core.models import Membership, Person, PersonKind, Role, User
-from infoshare.core.rules import can_manage_members, can_manage_people, can_view_people
+from infoshare.core.rules import (
+    can_manage_members,
+    can_manage_people,
+    can_view_people,
+    is_auditor,
+    is_dpo,
+)
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
+from infoshare.reminders.items import DueItem, items_for
+from infoshare.reminders.rules import can_view_oversight
 from infoshare.safeguarding.rules import can_lead_safeguarding
 
 if TYPE_CHECKING:
@@ -60,14 +68,39 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def choose_organisation(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "core/choose_organisation.html", {"memberships": _memberships_of(request.user)}
+        request,
+        "core/choose_organisation.html",
+        {
+            "memberships": _memberships_of(request.user),
+            # A DPO or auditor of any school is offered the oversight table.
+            "may_oversee": can_view_oversight(request.user),
+        },
     )
 
 
 @organisation_view()
 def dashboard(request: OrganisationRequest) -> HttpResponse:
-    # "What needs doing" is gathered from every app by the reminders issue; empty for now.
-    return render(request, "core/dashboard.html", {"due_items": []})
+    """What needs doing: every app's items waiting for this person, grouped by kind.
+
+    The groups come in the order of their most urgent item (overdue first, then by
+    due date), and each group's items keep that order.
+    """
+    due_items = items_for(request.user, request.organisation, timezone.localdate())
+    groups: dict[str, list[DueItem]] = {}
+    for item in due_items:
+        groups.setdefault(item.kind_label, []).append(item)
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "due_items": due_items,
+            "overdue_count": sum(item.overdue for item in due_items),
+            "due_groups": [{"label": label, "items": items} for label, items in groups.items()],
+            # A DPO or auditor here oversees this school, and any others, from one table.
+            "may_oversee": is_dpo(request.user, request.organisation)
+            or is_auditor(request.user, request.organisation),
+        },
+    )
 
 
 @require_GET
