@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import re
 from html import unescape
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -15,9 +14,9 @@ from infoshare.decisions import services as decision_services
 from tests.agreements import drafts as agreement_drafts
 from tests.decisions import drafts as decision_drafts
 from tests.proposals import drafts as proposal_drafts
+from tests.reminders.support import approved_on, at_noon
 from tests.safeguarding.support import make_share
 
-LONDON = ZoneInfo("Europe/London")
 # The dashboard's queries (14 when written): the session, the user, their membership
 # and roles, and at most two for each source, whatever the number of items.
 QUERY_BOUND = 14
@@ -26,10 +25,6 @@ QUERY_BOUND = 14
 @pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def at_noon(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime(day.year, day.month, day.day, 12, tzinfo=LONDON)
 
 
 def dashboard_url(slug: str = "alder") -> str:
@@ -55,18 +50,6 @@ def entries(section: str) -> list[str]:
 
 def links(section: str) -> list[str]:
     return re.findall(r'<a class="govuk-link" href="([^"]+)"', section)
-
-
-def approved_on(world, day: datetime.date):
-    school = world.school
-    with time_machine.travel(at_noon(day), tick=False):
-        return agreement_drafts.approved(
-            school.organisation,
-            school["staff"],
-            school["dpo"],
-            school["headteacher"],
-            world.local_authority,
-        )
 
 
 def test_the_dpos_items_are_grouped_by_kind_overdue_first_with_their_dates(world, client_for):

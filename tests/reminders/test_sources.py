@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -30,12 +29,12 @@ from infoshare.safeguarding import services as safeguarding_services
 from tests.agreements import drafts as agreement_drafts
 from tests.decisions import drafts as decision_drafts
 from tests.proposals import drafts as proposal_drafts
+from tests.reminders.support import approved_on, at_noon
 from tests.safeguarding.support import DESCRIPTION, ask_to_share_with, make_share, signing_for
 
 if TYPE_CHECKING:
     from infoshare.core.models import Organisation, User
 
-LONDON = ZoneInfo("Europe/London")
 ONE_DAY = datetime.timedelta(days=1)
 EVERY_ROLE = [role.value for role in Role]
 
@@ -43,10 +42,6 @@ EVERY_ROLE = [role.value for role in Role]
 @pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def at_noon(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime(day.year, day.month, day.day, 12, tzinfo=LONDON)
 
 
 def today() -> datetime.date:
@@ -339,18 +334,6 @@ def test_an_advised_agreement_waits_for_approval_never_by_its_drafter(world):
     )
     assert "other:chair" not in who_is_waited_for(world, agreement_due.APPROVE_KIND)
     assert "other:headteacher" in who_is_waited_for(world, agreement_due.APPROVE_KIND)
-
-
-def approved_on(world, day: datetime.date):
-    school = world.school
-    with time_machine.travel(at_noon(day), tick=False):
-        return agreement_drafts.approved(
-            school.organisation,
-            school["staff"],
-            school["dpo"],
-            school["headteacher"],
-            world.local_authority,
-        )
 
 
 def test_a_review_is_listed_from_30_days_before_it_falls_due_and_overdue_after(world):
