@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "infoshare.governance",
     "infoshare.agreements",
     "infoshare.safeguarding",
+    "infoshare.statutory",
     "infoshare.reminders",
 ]
 

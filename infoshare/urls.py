@@ -15,6 +15,8 @@ urlpatterns = [
     path("o/<slug:org>/agreements/", include("infoshare.agreements.urls")),
     path("o/<slug:org>/assets/", include("infoshare.governance.urls")),
     path("o/<slug:org>/safeguarding/", include("infoshare.safeguarding.urls")),
+    path("o/<slug:org>/statutory/", include("infoshare.statutory.urls")),
+    path("o/<slug:org>/policy/", include("infoshare.governance.policy_urls")),
     path("oversight/", include("infoshare.reminders.urls")),
     path("", include("infoshare.core.urls")),
 ]

@@ -92,6 +92,9 @@ def _fast_password_hashing(settings):
 
 _audit_triggers = importlib.import_module("infoshare.audit.migrations.0002_append_only_triggers")
 _reference_lists = importlib.import_module("infoshare.core.migrations.0003_load_reference_lists")
+_removal_grounds = importlib.import_module(
+    "infoshare.statutory.migrations.0002_load_removal_grounds"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +108,7 @@ def _audit_guard_around_transactional_tests(request):
     triggers allow, and every later test runs with them in force.
 
     The flush also empties the reference lists a data migration loaded, so
-    they are loaded again before each such test.
+    they are loaded again before each such test (the removal grounds too).
     """
     marker = request.node.get_closest_marker("django_db")
     transactional = "live_server" in request.fixturenames or (
@@ -116,6 +119,7 @@ def _audit_guard_around_transactional_tests(request):
         return
     request.getfixturevalue("transactional_db")
     _reference_lists.load(django_apps, None)
+    _removal_grounds.load(django_apps, None)
     yield
     _audit_triggers.remove_triggers(connection)
     with connection.cursor() as cursor:

@@ -37,6 +37,9 @@ SOURCES = (
     "infoshare.safeguarding.due",
     "infoshare.proposals.due",
     "infoshare.agreements.due",
+    "infoshare.statutory.due.roll",
+    "infoshare.statutory.due.returns",
+    "infoshare.governance.due",
 )
 
 

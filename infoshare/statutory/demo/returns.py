@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infoshare.core.models import Organisation
+
+
+def seed_returns(organisation: Organisation) -> None:
+    return None

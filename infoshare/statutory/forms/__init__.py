@@ -1,0 +1,1 @@
+"""Forms of statutory sharing, one module per part (`roll`, `imports`, `returns`)."""
