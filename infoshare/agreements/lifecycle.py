@@ -17,7 +17,6 @@ from django.utils import timezone
 from infoshare.agreements import emails
 from infoshare.agreements.models import (
     DEFAULT_REVIEW_MONTHS,
-    MAX_UPLOAD_BYTES,
     Agreement,
     AgreementReview,
     AgreementVersion,
@@ -35,6 +34,7 @@ from infoshare.agreements.services import (
 )
 from infoshare.audit import services as audit
 from infoshare.core.checks import raise_if
+from infoshare.core.uploads import check_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -117,21 +117,6 @@ def record_signature(party: Party, *, actor: User, signature: Signature) -> Part
         changes = {"party": party.organisation.name, "signed_on": str(party.signed_on)}
         audit.record(actor, "agreement.signature_recorded", agreement, changes)
     return party
-
-
-def check_pdf(upload: UploadedFile | None, field_name: str) -> None:
-    """A PDF within the size limit, judged by its content, not its name."""
-    if upload is None:
-        raise_if({field_name: "Choose a PDF file to upload."})
-        return
-    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
-        limit = MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise_if({field_name: f"The file must be smaller than {limit} MB."})
-    upload.seek(0)
-    starts = upload.read(5)
-    upload.seek(0)
-    if starts != b"%PDF-":
-        raise_if({field_name: "The file must be a PDF."})
 
 
 def upload_signed_copy(agreement: Agreement, *, actor: User, upload: UploadedFile) -> Agreement:

@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from infoshare.agreements import lifecycle, services
 from infoshare.agreements.models import (
-    MAX_UPLOAD_BYTES,
     Agreement,
     AgreementReview,
     DataFate,
@@ -37,9 +36,9 @@ from infoshare.agreements.models import (
     Status,
     add_months,
 )
-from infoshare.agreements.views.lifecycle import too_large_uploads, uploads_limited
 from infoshare.audit.models import AuditEvent
 from infoshare.core.models import Organisation, OrganisationKind
+from infoshare.core.uploads import MAX_UPLOAD_BYTES, too_large_uploads, uploads_limited
 from tests.agreements import drafts
 from tests.core.support import changes_of, last_event
 

@@ -37,6 +37,7 @@ from infoshare.agreements.models import (
     add_months,
 )
 from infoshare.audit.models import AuditEvent
+from infoshare.core import uploads
 from tests.agreements import drafts
 from tests.agreements.test_services import (
     assert_event,
@@ -360,7 +361,7 @@ def test_a_missing_signed_copy_is_refused(world):
 
 
 def test_a_signed_copy_over_the_size_limit_is_refused(world, monkeypatch):
-    monkeypatch.setattr(lifecycle, "MAX_UPLOAD_BYTES", 1024 * 1024)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 1024 * 1024)
     agreement = at(world, Status.APPROVED)
     too_big = drafts.pdf_upload(content=drafts.PDF + b"%" * (1024 * 1024))
     errors = invalid(
@@ -868,7 +869,7 @@ def test_a_data_fate_with_a_bad_answer_is_refused_and_nothing_stored(world, chan
 
 
 def test_evidence_over_the_size_limit_is_refused(world, monkeypatch):
-    monkeypatch.setattr(lifecycle, "MAX_UPLOAD_BYTES", 1024 * 1024)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 1024 * 1024)
     agreement = at(world, Status.TERMINATED)
     too_big = drafts.pdf_upload(content=drafts.PDF + b"%" * (1024 * 1024))
     errors = invalid(

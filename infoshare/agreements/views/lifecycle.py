@@ -11,17 +11,14 @@ Uploads stop being received once they pass the size limit (see
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from infoshare.agreements import lifecycle
@@ -33,7 +30,6 @@ from infoshare.agreements.forms.lifecycle import (
     TerminationForm,
 )
 from infoshare.agreements.models import (
-    MAX_UPLOAD_BYTES,
     Agreement,
     AgreementReview,
     AgreementVersion,
@@ -48,70 +44,11 @@ from infoshare.agreements.rules import (
 from infoshare.agreements.services import open_review
 from infoshare.agreements.views.common import refuse_unless_allowed, visible_agreement
 from infoshare.core.tenancy import OrganisationRequest, organisation_view
+from infoshare.core.uploads import too_large_uploads, uploads_limited
 from infoshare.core.views import _call_service, _posted
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
-    from django.http.response import HttpResponseBase
-
-    from infoshare.core.tenancy import View
-
-
-# --- Uploads: refused while they arrive, once past the limit ----------------------------
-
-
-class UploadSizeLimit(FileUploadHandler):
-    """Stops receiving a file once it passes `limit` bytes, and notes its field.
-
-    Django would otherwise write the whole upload to a temporary file before
-    any form sees it. The file that passes the limit is skipped (the rest of
-    it is read and thrown away), so the form finds its field empty and is told
-    why by `too_large`.
-    """
-
-    def __init__(self, request: HttpRequest, limit: int) -> None:
-        super().__init__(request)
-        self.limit = limit
-        self.too_large: set[str] = set()
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if start + len(raw_data) > self.limit:
-            self.too_large.add(str(self.field_name))
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None  # the next handler keeps the file; this one only counts
-
-
-def uploads_limited(view: View) -> View:
-    """Limit the size of each uploaded file to MAX_UPLOAD_BYTES for `view`.
-
-    Upload handlers can only be changed before the request's body is read,
-    and the CSRF middleware reads it first; so, as Django's documentation on
-    changing upload handlers shows, the check is exempted from the middleware
-    and done here instead, after the limit is in place.
-    """
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # First, so that it sees each chunk before the handler that stores it.
-        limit = UploadSizeLimit(request, MAX_UPLOAD_BYTES)
-        request.upload_handlers = [limit, *request.upload_handlers]
-        return protected(request, *args, **kwargs)
-
-    return wrapper
-
-
-def too_large_uploads(request: HttpRequest) -> set[str]:
-    """The fields whose file `UploadSizeLimit` stopped (none on a GET)."""
-    if request.method != "POST":
-        return set()
-    return next(
-        (h.too_large for h in request.upload_handlers if isinstance(h, UploadSizeLimit)), set()
-    )
 
 
 def _files(request: HttpRequest) -> Any:
