@@ -185,13 +185,16 @@ class PupilTable:
 # --- reading the upload --------------------------------------------------------------------
 
 
-def decode_upload(filename: str, data: bytes) -> str:
-    """The upload's text, or UnreadableFile saying why it cannot be used."""
+def decode_upload(filename: str, data: bytes, *, what: str = "pupil list") -> str:
+    """The upload's text, or UnreadableFile saying why it cannot be used.
+
+    `what` names the export in the messages ("pupil list", "list of roll changes").
+    """
     if len(data) > MAX_UPLOAD_BYTES:
         raise UnreadableFile("The file must be smaller than 2 MB.")
     if not filename.lower().endswith(".csv"):
         raise UnreadableFile(
-            "The file must be a CSV file. Save the pupil list from your school's "
+            f"The file must be a CSV file. Save the {what} from your school's "
             "information system or spreadsheet as CSV, then upload it again."
         )
     if not data.strip():
@@ -215,7 +218,18 @@ def decode_upload(filename: str, data: bytes) -> str:
 
 
 def read_table(text: str) -> PupilTable:
-    """The CSV text as a table of strings, or UnreadableFile saying what is wrong."""
+    """The pupil list's CSV text as a table of strings, or UnreadableFile saying what is wrong."""
+    table = parse_table(text)
+    _require_enough_columns(table)
+    require_rows(table, "The file has a heading row but no pupils under it.")
+    return table
+
+
+def parse_table(text: str) -> PupilTable:
+    """Any CSV text as a table of strings, its first row the headings; the columns unchecked.
+
+    Shared by every import (pupils, roll changes); each checks its own columns.
+    """
     try:
         # No header handling by polars: headings are kept exactly as written,
         # even when blank or repeated; no type inference, so "0012" stays "0012".
@@ -230,11 +244,13 @@ def read_table(text: str) -> PupilTable:
             "with a comma in it is in quotes, save the file as CSV again and upload it."
         ) from error
     headings = [cell or "" for cell in frame.row(0)]
-    table = PupilTable(headings=headings, frame=frame.slice(1))
-    _require_enough_columns(table)
+    return PupilTable(headings=headings, frame=frame.slice(1))
+
+
+def require_rows(table: PupilTable, message: str) -> None:
+    """UnreadableFile with `message` when no row under the headings has a value."""
     if next(table.numbered_rows(), None) is None:
-        raise UnreadableFile("The file has a heading row but no pupils under it.")
-    return table
+        raise UnreadableFile(message)
 
 
 def _require_enough_columns(table: PupilTable) -> None:
@@ -250,12 +266,15 @@ def _require_enough_columns(table: PupilTable) -> None:
 # --- choosing which column fills which field ---------------------------------------------
 
 
-def guess_mapping(headings: Sequence[str]) -> ColumnMapping:
-    """Our fields matched to the file's columns by their headings; each column used once."""
+def guess_mapping(headings: Sequence[str], fields: Sequence[ImportField] = FIELDS) -> ColumnMapping:
+    """Our fields matched to the file's columns by their headings; each column used once.
+
+    `fields` are the pupil list's unless another import names its own.
+    """
     normalised = [_normalise_heading(h) for h in headings]
     mapping: ColumnMapping = {}
     taken: set[int] = set()
-    for import_field in FIELDS:
+    for import_field in fields:
         for guess in import_field.guesses:
             position = next(
                 (i for i, h in enumerate(normalised) if h == guess and i not in taken), None

@@ -344,7 +344,7 @@ def add_person(organisation: Organisation, *, actor: User, **fields: Any) -> Per
     filled = _set_person_fields(person, fields)
     with transaction.atomic():
         _require_people_manager(actor, organisation)
-        _lock_people_of(organisation)
+        lock_people_of(organisation)
         _validate_person(person)
         person.save()
         # Field names only: the audit trail never copies what is known about someone.
@@ -362,7 +362,7 @@ def change_person(person: Person, *, actor: User, **fields: Any) -> Person:
     """Change a person's details; the audit event names the fields that changed."""
     with transaction.atomic():
         _require_people_manager(actor, person.organisation)
-        _lock_people_of(person.organisation)
+        lock_people_of(person.organisation)
         person = Person.objects.select_for_update().select_related("organisation").get(pk=person.pk)
         before = {name: getattr(person, name) for name in PERSON_FIELDS}
         _set_person_fields(person, fields)
@@ -390,7 +390,7 @@ def import_pupils(
         raise ValidationError("There are no pupils in the file.")
     with transaction.atomic():
         _require_people_manager(actor, organisation)
-        _lock_people_of(organisation)
+        lock_people_of(organisation)
         known = {
             p.upn: p
             for p in Person.objects.in_organisation(organisation).filter(
@@ -564,8 +564,12 @@ def _require_people_manager(actor: User, organisation: Organisation) -> None:
         )
 
 
-def _lock_people_of(organisation: Organisation) -> None:
-    """Changes to one school's people queue here, so two of them cannot both take a UPN."""
+def lock_people_of(organisation: Organisation) -> None:
+    """Changes to one school's people queue here, so two of them cannot both take a UPN.
+
+    Roll changes queue here too (`statutory.services`): a pupil's change and an
+    import of changes wait for each other, so neither records the same change twice.
+    """
     list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk"))
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -139,6 +140,12 @@ class RollChange(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "statutory:roll_change",
+            kwargs={"org": self.organisation.slug, "reference": self.reference},
+        )
+
     @property
     def deadline(self) -> datetime.date:
         return notification_deadline(self.kind, self.change_date)
@@ -150,7 +157,9 @@ class RollChange(FSMModelMixin, models.Model):
             return RollState.WITHDRAWN
         return RollState.OVERDUE if self.deadline < today else RollState.DUE
 
-    @transition(field=status, source=NotificationStatus.TO_NOTIFY, target=NotificationStatus.NOTIFIED)
+    @transition(
+        field=status, source=NotificationStatus.TO_NOTIFY, target=NotificationStatus.NOTIFIED
+    )
     def mark_notified(self) -> None:
         """The local authority has been told (services fill in how, when and by whom)."""
 

@@ -68,8 +68,7 @@ GROUNDS = [
     (
         "9-1-n-left-independent-school",
         "9(1)(n)",
-        "The pupil has stopped being a pupil of an independent or non-maintained special "
-        "school",
+        "The pupil has stopped being a pupil of an independent or non-maintained special school",
     ),
     ("9-1-o-permanently-excluded", "9(1)(o)", "The pupil has been permanently excluded"),
 ]
