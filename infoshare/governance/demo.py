@@ -1,5 +1,6 @@
 """Demo information assets for `seed_demo`: five a primary school holds, added through
-the services as its DPO or information manager would add them.
+the services as its DPO or information manager would add them; and the school's
+information sharing policy (`seed_policy`).
 
 Every system and supplier named is made up.
 """
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from infoshare.core.models import DataCategory, LawfulBasis, Organisation, Role, User
-from infoshare.governance.models import InformationAsset
+from infoshare.governance.models import POLICY_TITLE, InformationAsset, PolicyVersion
 from infoshare.governance.services import AssetAnswers, create_asset
 from infoshare.proposals.demo import members_by_role
 
@@ -110,3 +113,63 @@ def seed_assets(
         )
         for name, description, owner, where, codes, basis, retention in DEMO_ASSETS
     ]
+
+
+# --- The information sharing policy ------------------------------------------------------
+
+# Paragraphs of the demo version: the policy's own headings, shortened.
+DEMO_POLICY_TEXT = "\n\n".join(
+    (
+        "1. Introduction\nThis policy sets out how the school shares personal information "
+        "lawfully, safely and only when it is needed, under the UK GDPR and the Data "
+        "Protection Act 2018.",
+        "2. Golden rules\nShare with consent where appropriate; keep a record of every "
+        "decision, whether it is to share or not; share only what is necessary, with the "
+        "right people, securely.",
+        "9. Roles and responsibilities\nThe headteacher and the chair of governors decide "
+        "whether the school shares personal information. The data protection officer "
+        "advises and monitors.",
+        "10. Review and evaluation\nThe data protection officer keeps this policy up to "
+        "date. It is reviewed at least annually, and after any major breach of a policy, "
+        "new threats or vulnerabilities, significant organisational restructuring or "
+        "significant changes to the school's technical infrastructure.",
+    )
+)
+# Of the people who work in the school, these acknowledge the demo version (not everyone).
+DEMO_ACKNOWLEDGING_ROLES = (Role.HEADTEACHER, Role.DSL, Role.INFORMATION_MANAGER)
+
+
+def seed_policy(
+    organisation: Organisation, people: Mapping[str, User] | None = None
+) -> PolicyVersion | None:
+    """Version 1 of the policy, drafted by the DPO and approved by the headteacher 11
+    months ago (so its review falls due next month), acknowledged by some staff.
+
+    Idempotent: an organisation with any version of its policy gets nothing added.
+    """
+    from infoshare.agreements.models import add_months
+    from infoshare.governance import policy
+
+    existing = PolicyVersion.objects.filter(organisation=organisation)
+    if existing.exists():
+        return policy.current_version(organisation)
+    people = people or members_by_role(organisation)
+    dpo, head = people.get(Role.DPO), people.get(Role.HEADTEACHER)
+    if dpo is None or head is None:
+        return None
+    version = policy.draft_policy_version(
+        organisation,
+        actor=dpo,
+        answers=policy.PolicyAnswers(
+            title=POLICY_TITLE,
+            text=DEMO_POLICY_TEXT,
+            summary_of_changes="The school's policy, recorded here for the first time.",
+        ),
+    )
+    version = policy.approve_policy_version(
+        version, actor=head, approved_on=add_months(timezone.localdate(), -11)
+    )
+    for role in DEMO_ACKNOWLEDGING_ROLES:
+        if role in people:
+            policy.acknowledge_policy(version, actor=people[role])
+    return version
