@@ -16,6 +16,7 @@ from infoshare.decisions import rules as decision_rules
 from infoshare.governance import rules as governance_rules
 from infoshare.proposals import rules as proposal_rules
 from infoshare.safeguarding import rules as safeguarding_rules
+from infoshare.statutory import rules as statutory_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,6 +45,12 @@ ENTRIES = [
     NavigationEntry("Proposals", "proposals:list", proposal_rules.can_view_proposals),
     NavigationEntry("Agreements", "agreements:register", agreement_rules.can_view_agreements),
     NavigationEntry("Information assets", "governance:assets", governance_rules.can_view_assets),
+    # Roll changes for the local authority and returns to the DfE (policy section 5).
+    NavigationEntry(
+        "Statutory sharing", "statutory:roll_changes", statutory_rules.can_view_statutory
+    ),
+    # Everyone reads the policy; those who work in the school acknowledge it (policy 10).
+    NavigationEntry("Policy", "policy:home", governance_rules.can_read_policy),
     NavigationEntry("Members", "core:members", core_rules.can_manage_members),
     NavigationEntry("Audit trail", "audit:events", core_rules.can_view_audit),
 ]

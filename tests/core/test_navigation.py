@@ -13,19 +13,21 @@ EVERYONE = ["Dashboard", "People", "Decisions", "Proposals", "Agreements", "Info
 # Everyone who works in the school opens Safeguarding (what was shared with them);
 # those who only oversee it from outside, the DPO and the auditor, do not.
 IN_SCHOOL = [*EVERYONE[:3], "Safeguarding", *EVERYONE[3:]]
+# Statutory sharing names pupils: for those who answer for the school's records.
+STATUTORY = ["Statutory sharing"]
 EXPECTED = {
-    "headteacher": [*IN_SCHOOL, "Members", "Audit trail"],
-    "chair": [*IN_SCHOOL, "Audit trail"],
+    "headteacher": [*IN_SCHOOL, *STATUTORY, "Policy", "Members", "Audit trail"],
+    "chair": [*IN_SCHOOL, *STATUTORY, "Policy", "Audit trail"],
     "dpo": [
         *["Dashboard", "People", "Decisions", "Disclosures to review", "Proposals"],
-        *["Agreements", "Information assets", "Audit trail"],
+        *["Agreements", "Information assets", *STATUTORY, "Policy", "Audit trail"],
     ],
-    "dsl": IN_SCHOOL,
-    "deputy_dsl": IN_SCHOOL,
-    "information_manager": [*IN_SCHOOL, "Members"],
-    "staff": IN_SCHOOL,
-    "volunteer": IN_SCHOOL,
-    "auditor": [*EVERYONE, "Audit trail"],
+    "dsl": [*IN_SCHOOL, "Policy"],
+    "deputy_dsl": [*IN_SCHOOL, "Policy"],
+    "information_manager": [*IN_SCHOOL, *STATUTORY, "Policy", "Members"],
+    "staff": [*IN_SCHOOL, "Policy"],
+    "volunteer": [*IN_SCHOOL, "Policy"],
+    "auditor": [*EVERYONE, *STATUTORY, "Policy", "Audit trail"],
 }
 HREFS = {
     "Dashboard": "core:dashboard",
@@ -36,6 +38,8 @@ HREFS = {
     "Proposals": "proposals:list",
     "Agreements": "agreements:register",
     "Information assets": "governance:assets",
+    "Statutory sharing": "statutory:roll_changes",
+    "Policy": "policy:home",
     "Members": "core:members",
     "Audit trail": "audit:events",
 }

@@ -21,8 +21,12 @@ from infoshare.proposals import services as proposal_services
 from infoshare.proposals.models import PiaRequirement, Proposal, Status
 from tests.agreements.test_permission_matrix import register_urls
 from tests.decisions.drafts import pupil, share
+from tests.governance.test_policy_pages import policy_matrix_urls
 from tests.proposals import drafts as proposal_drafts
 from tests.safeguarding.test_access import safeguarding_urls
+from tests.statutory.test_import_pages import import_paths
+from tests.statutory.test_returns_pages import returns_matrix_urls
+from tests.statutory.test_roll_access import roll_urls
 
 ALL_ROLES = [role.value for role in Role]
 MANAGERS = {"headteacher", "information_manager"}
@@ -94,14 +98,20 @@ def core_urls(school):
 
 
 def all_urls(school):
-    """Every organisation page, with the proposals', agreements', assets' and safeguarding
-    records' (each has a matrix of its own: below, tests/agreements/test_permission_matrix.py
-    and tests/safeguarding/test_access.py)."""
+    """Every organisation page, with the proposals', agreements', assets', safeguarding
+    records', statutory sharing's and the policy's (each has a matrix of its own: below,
+    tests/agreements/test_permission_matrix.py, tests/safeguarding/test_access.py,
+    tests/statutory/test_{roll_access,import_pages,returns_pages}.py and
+    tests/governance/test_policy_pages.py)."""
     return (
         core_urls(school)
         + proposal_urls(school)
         + register_urls(school)
         + safeguarding_urls(school)
+        + roll_urls(school)
+        + [(f"statutory_import_{i}", "get", path) for i, path in enumerate(import_paths(school))]
+        + returns_matrix_urls(school)
+        + policy_matrix_urls(school)
     )
 
 

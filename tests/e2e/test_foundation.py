@@ -39,7 +39,10 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
     page.get_by_role("link", name=world.school.organisation.name).click()
     expect(page).to_have_url(re.compile(rf"/o/{world.school.slug}/$"))
     expect(page.get_by_role("heading", name="What needs doing")).to_be_visible()
-    expect(page.get_by_text("Nothing is waiting for you")).to_be_visible()
+    # The school has no approved policy yet: drafting one is the DPO's (policy 10.1).
+    expect(
+        page.get_by_role("link", name="Draft the school's information sharing policy")
+    ).to_be_visible()
     assert_accessible(page)
 
     # A DPO sees the disclosures to review and the audit trail, not the members pages.
@@ -53,6 +56,8 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
             "Proposals",
             "Agreements",
             "Information assets",
+            "Statutory sharing",
+            "Policy",
             "Audit trail",
         ]
     )

@@ -309,10 +309,11 @@ def test_the_page_itself_costs_no_query_per_school(world, client_for, fake_sourc
     assert queries_for_page(client, 5) == with_two
 
 
-# The real sources' queries for one school: today the agreements' one (the other
-# sources have no deadlines, so nothing overdue and no query). A source with
-# deadlines (roll changes, returns, the policy) adds its own count here.
-REAL_QUERIES_PER_SCHOOL = 1
+# The real sources' queries for one school: one each for the sources with deadlines
+# (agreement reviews, roll changes, returns, the policy review); the others have
+# no deadlines, so nothing overdue and no query. A new source with deadlines adds
+# its own count here.
+REAL_QUERIES_PER_SCHOOL = 4
 
 
 def test_with_the_real_sources_a_fixed_number_of_queries_per_school(world, client_for):

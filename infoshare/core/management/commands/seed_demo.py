@@ -32,9 +32,10 @@ from infoshare.core.models import (
 )
 from infoshare.core.upn import make_upn
 from infoshare.decisions.demo import seed_decisions
-from infoshare.governance.demo import seed_assets
+from infoshare.governance.demo import seed_assets, seed_policy
 from infoshare.proposals.demo import seed_proposals
 from infoshare.safeguarding.demo import seed_safeguarding
+from infoshare.statutory.demo import seed_statutory
 
 DEFAULT_PASSWORD = "infoshare-demo"
 
@@ -141,8 +142,10 @@ class Command(BaseCommand):
                 seed_proposals(organisations[slug])
                 # The assets first: the agreements name the assets they draw on.
                 seed_assets(organisations[slug])
+                seed_policy(organisations[slug])
                 seed_agreements(organisations[slug])
                 seed_safeguarding(organisations[slug], password=password)
+                seed_statutory(organisations[slug])
         self._print_accounts(accounts, password)
 
     def _print_accounts(self, accounts: list[tuple[str, str, str]], password: str) -> None:
