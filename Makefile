@@ -28,6 +28,7 @@ bench: setup
 	$(PY) bench/audit.py
 	$(PY) bench/decisions.py
 	$(PY) bench/agreements.py
+	$(PY) bench/anonymise.py
 
 lint: setup
 	$(PY) -m ruff check .
