@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "infoshare.agreements",
     "infoshare.safeguarding",
     "infoshare.statutory",
+    "infoshare.anonymise",
     "infoshare.reminders",
 ]
 
@@ -194,6 +195,13 @@ STATICFILES_DIRS = [BASE_DIR / "infoshare" / "static"]
 # Uploaded documents (signed agreements, disposal certificates). Never served
 # as static files: each is downloaded through a view that checks who asks.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+
+# Anonymising datasets (issue 8). Pseudonymisation keys are derived from this secret
+# (or SECRET_KEY when it is empty) for each proposal or decision; set it so that
+# rotating SECRET_KEY does not change the tokens of later exports under one agreement.
+INFOSHARE_ANONYMISE_SECRET = env.str("INFOSHARE_ANONYMISE_SECRET", default="")
+# Files with more rows than this are applied in the background, with a progress bar.
+INFOSHARE_ANONYMISE_BACKGROUND_ROWS = env.int("INFOSHARE_ANONYMISE_BACKGROUND_ROWS", default=50_000)
 FILE_UPLOAD_PERMISSIONS = 0o600
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

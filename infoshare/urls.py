@@ -17,6 +17,7 @@ urlpatterns = [
     path("o/<slug:org>/safeguarding/", include("infoshare.safeguarding.urls")),
     path("o/<slug:org>/statutory/", include("infoshare.statutory.urls")),
     path("o/<slug:org>/policy/", include("infoshare.governance.policy_urls")),
+    path("o/<slug:org>/anonymise/", include("infoshare.anonymise.urls")),
     path("oversight/", include("infoshare.reminders.urls")),
     path("", include("infoshare.core.urls")),
 ]

@@ -107,6 +107,12 @@ VERB_LABELS: dict[str, str] = {
     "statutory_return.submitted": "Return marked as submitted",
     "statutory_return.withdrawn": "Return withdrawn",
     "statutory_returns.exported": "Returns calendar exported",
+    "anonymise.uploaded": "Dataset uploaded to anonymise",
+    "anonymise.planned": "Anonymisation planned",
+    "anonymise.applied": "Anonymisation plan applied",
+    "anonymise.failed": "Anonymisation could not be applied",
+    "anonymise.downloaded": "Anonymised dataset downloaded (files deleted)",
+    "anonymise.files_deleted": "Anonymisation's files deleted",
 }
 
 # Field names in `changes` whose values are role codes, shown by their names.
