@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.urls import reverse
 
 from infoshare.agreements import rules as agreement_rules
+from infoshare.anonymise import rules as anonymise_rules
 from infoshare.core import rules as core_rules
 from infoshare.decisions import rules as decision_rules
 from infoshare.governance import rules as governance_rules
@@ -44,6 +45,8 @@ ENTRIES = [
     NavigationEntry("Safeguarding", "safeguarding:home", safeguarding_rules.can_open_safeguarding),
     NavigationEntry("Proposals", "proposals:list", proposal_rules.can_view_proposals),
     NavigationEntry("Agreements", "agreements:register", agreement_rules.can_view_agreements),
+    # Appendix A step 2: anonymise a dataset before sharing it, the privacy-friendly way.
+    NavigationEntry("Anonymise", "anonymise:list", anonymise_rules.can_anonymise),
     NavigationEntry("Information assets", "governance:assets", governance_rules.can_view_assets),
     # Roll changes for the local authority and returns to the DfE (policy section 5).
     NavigationEntry(

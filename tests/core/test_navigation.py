@@ -12,7 +12,8 @@ from tests.core.support import links_inside
 EVERYONE = ["Dashboard", "People", "Decisions", "Proposals", "Agreements", "Information assets"]
 # Everyone who works in the school opens Safeguarding (what was shared with them);
 # those who only oversee it from outside, the DPO and the auditor, do not.
-IN_SCHOOL = [*EVERYONE[:3], "Safeguarding", *EVERYONE[3:]]
+# Everyone but an auditor anonymises a dataset before sharing it.
+IN_SCHOOL = [*EVERYONE[:3], "Safeguarding", *EVERYONE[3:5], "Anonymise", EVERYONE[5]]
 # Statutory sharing names pupils: for those who answer for the school's records.
 STATUTORY = ["Statutory sharing"]
 EXPECTED = {
@@ -20,7 +21,7 @@ EXPECTED = {
     "chair": [*IN_SCHOOL, *STATUTORY, "Policy", "Audit trail"],
     "dpo": [
         *["Dashboard", "People", "Decisions", "Disclosures to review", "Proposals"],
-        *["Agreements", "Information assets", *STATUTORY, "Policy", "Audit trail"],
+        *["Agreements", "Anonymise", "Information assets", *STATUTORY, "Policy", "Audit trail"],
     ],
     "dsl": [*IN_SCHOOL, "Policy"],
     "deputy_dsl": [*IN_SCHOOL, "Policy"],
@@ -37,6 +38,7 @@ HREFS = {
     "Safeguarding": "safeguarding:home",
     "Proposals": "proposals:list",
     "Agreements": "agreements:register",
+    "Anonymise": "anonymise:list",
     "Information assets": "governance:assets",
     "Statutory sharing": "statutory:roll_changes",
     "Policy": "policy:home",

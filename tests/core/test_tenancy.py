@@ -20,6 +20,8 @@ from infoshare.decisions.models import Decision
 from infoshare.proposals import services as proposal_services
 from infoshare.proposals.models import PiaRequirement, Proposal, Status
 from tests.agreements.test_permission_matrix import register_urls
+from tests.anonymise.test_web_pages import anonymise_urls
+from tests.anonymise.test_web_services import media  # noqa: F401  (files in a temporary folder)
 from tests.decisions.drafts import pupil, share
 from tests.governance.test_policy_pages import policy_matrix_urls
 from tests.proposals import drafts as proposal_drafts
@@ -99,10 +101,11 @@ def core_urls(school):
 
 def all_urls(school):
     """Every organisation page, with the proposals', agreements', assets', safeguarding
-    records', statutory sharing's and the policy's (each has a matrix of its own: below,
-    tests/agreements/test_permission_matrix.py, tests/safeguarding/test_access.py,
-    tests/statutory/test_{roll_access,import_pages,returns_pages}.py and
-    tests/governance/test_policy_pages.py)."""
+    records', statutory sharing's, the policy's and anonymisation's. Each has a matrix of
+    its own: below, tests/agreements/test_permission_matrix.py,
+    tests/safeguarding/test_access.py, tests/statutory/test_{roll_access,import_pages,
+    returns_pages}.py, tests/governance/test_policy_pages.py and
+    tests/anonymise/test_web_pages.py."""
     return (
         core_urls(school)
         + proposal_urls(school)
@@ -112,6 +115,7 @@ def all_urls(school):
         + [(f"statutory_import_{i}", "get", path) for i, path in enumerate(import_paths(school))]
         + returns_matrix_urls(school)
         + policy_matrix_urls(school)
+        + anonymise_urls(school)
     )
 
 

@@ -55,6 +55,7 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
             "Disclosures to review",
             "Proposals",
             "Agreements",
+            "Anonymise",
             "Information assets",
             "Statutory sharing",
             "Policy",
