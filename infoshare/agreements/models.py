@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 DEFAULT_REVIEW_MONTHS = 12
 # The register shows "review due" for this long before the due date.
 REVIEW_NOTICE = datetime.timedelta(days=30)
-# A signed copy or a disposal certificate: PDF only, at most this size.
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class Kind(models.TextChoices):

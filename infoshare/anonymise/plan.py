@@ -24,19 +24,7 @@ from typing import Any
 
 import tomli_w
 
-OPERATIONS: frozenset[str] = frozenset(
-    {
-        "keep",
-        "drop",
-        "pseudonymise",
-        "generalise_date",
-        "generalise_postcode",
-        "band",
-        "mask",
-        "group_rare",
-    }
-)
-# The order the operations are listed in messages and in the plan's header.
+# The operations, in the order messages and the plan's header list them.
 _OPERATION_ORDER = (
     "keep",
     "drop",
@@ -47,6 +35,7 @@ _OPERATION_ORDER = (
     "mask",
     "group_rare",
 )
+OPERATIONS: frozenset[str] = frozenset(_OPERATION_ORDER)
 _PLAN_KEYS = frozenset({"k", "quasi_identifiers", "sensitive", "suppress_below_k"})
 # Anything that looks like a secret is refused in a plan: the key comes from a file
 # or the environment, because plans are kept and shared.

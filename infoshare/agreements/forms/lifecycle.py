@@ -24,12 +24,12 @@ from infoshare.agreements.lifecycle import (
 )
 from infoshare.agreements.models import (
     DEFAULT_REVIEW_MONTHS,
-    MAX_UPLOAD_BYTES,
     DataFate,
     Party,
     ReviewOutcome,
 )
 from infoshare.core.forms import date_field
+from infoshare.core.uploads import MAX_UPLOAD_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
