@@ -348,7 +348,7 @@ def test_progress_is_noted_for_each_column(world, media, settings, monkeypatch):
 
 
 def test_a_failure_in_the_background_puts_the_run_back_to_planned(
-    world, media, settings, monkeypatch
+    world, media, settings, monkeypatch, caplog
 ):
     settings.INFOSHARE_ANONYMISE_BACKGROUND_ROWS = 10
     run = planned(uploaded(world.school))
@@ -364,6 +364,9 @@ def test_a_failure_in_the_background_puts_the_run_back_to_planned(
     assert run.status == Status.PLANNED
     assert run.failure == services.FAILED_MESSAGE
     assert "A123456789012" not in AuditEvent.objects.filter(verb="anonymise.failed").get().changes
+    # The log says what kind of error it was, never the engine's words.
+    assert "RuntimeError" in caplog.text
+    assert "A123456789012" not in caplog.text
     assert [p.name for p in files_on_disk(media)] == [Path(run.input_path).name]
 
 
