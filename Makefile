@@ -19,6 +19,7 @@ run: setup pdf-libs .env
 # Development settings for this machine only (git-ignored); never in production.
 .env:
 	@echo "DEBUG=true" > $@
+	@$(PYTHON) -c 'import base64, os; print("INFOSHARE_MASTER_KEY=" + base64.urlsafe_b64encode(os.urandom(32)).decode())' >> $@
 	@echo "Wrote .env with DEBUG=true (development only)."
 
 test: setup browser pdf-libs lint
@@ -29,6 +30,7 @@ bench: setup
 	$(PY) bench/decisions.py
 	$(PY) bench/agreements.py
 	$(PY) bench/anonymise.py
+	$(PY) bench/transfers.py
 
 lint: setup
 	$(PY) -m ruff check .

@@ -86,6 +86,7 @@ def configure_environment(*, test_client: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infoshare.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-" + "x" * 20)
     os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("INFOSHARE_MASTER_KEY", "YmVuY2htYXJrLW9ubHktbWFzdGVyLWtleS0zMmJ5dGU=")
     os.environ.setdefault("STATIC_MANIFEST", "false")
     if test_client:
         os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

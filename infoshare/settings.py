@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from infoshare.transfers.crypto import decode_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "infoshare.safeguarding",
     "infoshare.statutory",
     "infoshare.anonymise",
+    "infoshare.transfers",
     "infoshare.reminders",
 ]
 
@@ -203,6 +206,25 @@ INFOSHARE_ANONYMISE_SECRET = env.str("INFOSHARE_ANONYMISE_SECRET", default="")
 # Files with more rows than this are applied in the background, with a progress bar.
 INFOSHARE_ANONYMISE_BACKGROUND_ROWS = env.int("INFOSHARE_ANONYMISE_BACKGROUND_ROWS", default=50_000)
 FILE_UPLOAD_PERMISSIONS = 0o600
+
+# Secure transfers (issue 9). Each transfer's key is wrapped by this master key:
+# 32 random bytes, base64 (make one with `python -c "import base64, os;
+# print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`). Keep it out of the
+# database's backups: whoever has both can read every live transfer. Without it
+# the application refuses to start, except on a developer's machine (DEBUG),
+# where a fixed development key stands in.
+INFOSHARE_MASTER_KEY = env.str("INFOSHARE_MASTER_KEY", default="")
+if not INFOSHARE_MASTER_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("INFOSHARE_MASTER_KEY must be set when DEBUG is off.")
+    INFOSHARE_MASTER_KEY = "ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTAwMDA="
+try:
+    decode_key(INFOSHARE_MASTER_KEY)
+except ValueError as problem:
+    raise ImproperlyConfigured(f"INFOSHARE_MASTER_KEY: {problem}") from None
+# The largest file a transfer takes, and how many files one transfer may carry.
+INFOSHARE_TRANSFER_MAX_BYTES = env.int("INFOSHARE_TRANSFER_MAX_BYTES", default=100 * 1024 * 1024)
+INFOSHARE_TRANSFER_MAX_FILES = env.int("INFOSHARE_TRANSFER_MAX_FILES", default=10)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -9,6 +9,8 @@ import os
 # Explicit, so that a developer's .env (DEBUG=true) does not change the tests.
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-" + "x" * 20)
+# 32 bytes in base64: the master key that wraps each transfer's key (issue 9).
+os.environ.setdefault("INFOSHARE_MASTER_KEY", "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMtLS0=")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("INFOSHARE_REQUIRE_MFA", "true")

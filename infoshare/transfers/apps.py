@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class TransfersConfig(AppConfig):
+    name = "infoshare.transfers"
