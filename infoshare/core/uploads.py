@@ -20,6 +20,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from infoshare.core.checks import raise_if
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from django.core.files.uploadedfile import UploadedFile
     from django.http import HttpRequest
     from django.http.response import HttpResponseBase
@@ -80,24 +82,36 @@ class UploadSizeLimit(FileUploadHandler):
 
 
 def uploads_limited(view: View) -> View:
-    """Limit the size of each uploaded file to MAX_UPLOAD_BYTES for `view`.
+    """Limit the size of each uploaded file to MAX_UPLOAD_BYTES for `view`."""
+    return uploads_limited_to(lambda: MAX_UPLOAD_BYTES)(view)
 
-    Upload handlers can only be changed before the request's body is read,
-    and the CSRF middleware reads it first; so, as Django's documentation on
-    changing upload handlers shows, the check is exempted from the middleware
-    and done here instead, after the limit is in place.
+
+def uploads_limited_to(
+    limit: Callable[[], int],
+) -> Callable[[View], View]:
+    """Limit the size of each uploaded file to `limit()` bytes for the decorated view.
+
+    `limit` is called for each request, so a setting read there may change (in
+    tests, say). Upload handlers can only be changed before the request's body
+    is read, and the CSRF middleware reads it first; so, as Django's
+    documentation on changing upload handlers shows, the check is exempted
+    from the middleware and done here instead, after the limit is in place.
     """
-    protected = csrf_protect(view)
 
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # First, so that it sees each chunk before the handler that stores it.
-        limit = UploadSizeLimit(request, MAX_UPLOAD_BYTES)
-        request.upload_handlers = [limit, *request.upload_handlers]
-        return protected(request, *args, **kwargs)
+    def decorator(view: View) -> View:
+        protected = csrf_protect(view)
 
-    return wrapper
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            # First, so that it sees each chunk before the handler that stores it.
+            handler = UploadSizeLimit(request, limit())
+            request.upload_handlers = [handler, *request.upload_handlers]
+            return protected(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def too_large_uploads(request: HttpRequest) -> set[str]:

@@ -29,6 +29,7 @@ from infoshare.decisions.rules import (
     can_review_disclosures,
     can_view_decisions,
 )
+from infoshare.transfers.rules import can_send_transfers
 
 if TYPE_CHECKING:
     from django.http import HttpResponse
@@ -72,6 +73,12 @@ def decision_detail(request: OrganisationRequest, reference: str) -> HttpRespons
             "superseded_by": superseded_by,
             "review": review,
             "may_correct": services.can_correct(decision, request.user),
+            # A current share may be sent from here as a secure transfer (issue 9).
+            "may_send_securely": (
+                superseded_by is None
+                and decision.is_share
+                and can_send_transfers(request.user, request.organisation)
+            ),
             "may_review": (
                 superseded_by is None
                 and review is None
