@@ -18,6 +18,8 @@ urlpatterns = [
     path("o/<slug:org>/statutory/", include("infoshare.statutory.urls")),
     path("o/<slug:org>/policy/", include("infoshare.governance.policy_urls")),
     path("o/<slug:org>/anonymise/", include("infoshare.anonymise.urls")),
+    path("o/<slug:org>/transfers/", include("infoshare.transfers.urls")),
+    path("t/", include("infoshare.transfers.public_urls")),
     path("oversight/", include("infoshare.reminders.urls")),
     path("", include("infoshare.core.urls")),
 ]

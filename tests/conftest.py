@@ -90,6 +90,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path_factory):
+    """No test writes to the developer's var/media (seed_demo's transfers encrypt files).
+    Tests that look at the files set a folder of their own over this one."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 _audit_triggers = importlib.import_module("infoshare.audit.migrations.0002_append_only_triggers")
 _reference_lists = importlib.import_module("infoshare.core.migrations.0003_load_reference_lists")
 _removal_grounds = importlib.import_module(

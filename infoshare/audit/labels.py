@@ -113,6 +113,18 @@ VERB_LABELS: dict[str, str] = {
     "anonymise.failed": "Anonymisation could not be applied",
     "anonymise.downloaded": "Anonymised dataset downloaded (files deleted)",
     "anonymise.files_deleted": "Anonymisation's files deleted",
+    "transfer.sent": "Secure transfer sent",
+    "transfer.viewed": "Secure transfer viewed",
+    "transfer.opened": "Secure transfer opened by the recipient (code entered)",
+    "transfer.downloaded": "File of a secure transfer downloaded by the recipient",
+    "transfer.damaged_file": "Damaged file of a secure transfer refused",
+    "transfer.locked": "Secure transfer locked after wrong codes",
+    "transfer.unlocked": "Secure transfer unlocked",
+    "transfer.reply_received": "Reply received through a secure transfer",
+    "transfer.reply_downloaded": "Reply to a secure transfer downloaded",
+    "transfer.revoked": "Secure transfer revoked (keys and files destroyed)",
+    "transfer.expired": "Secure transfer expired (keys and files destroyed)",
+    "transfer.exported": "Secure transfers list exported",
 }
 
 # Field names in `changes` whose values are role codes, shown by their names.

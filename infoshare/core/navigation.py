@@ -18,6 +18,7 @@ from infoshare.governance import rules as governance_rules
 from infoshare.proposals import rules as proposal_rules
 from infoshare.safeguarding import rules as safeguarding_rules
 from infoshare.statutory import rules as statutory_rules
+from infoshare.transfers import rules as transfer_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,6 +48,8 @@ ENTRIES = [
     NavigationEntry("Agreements", "agreements:register", agreement_rules.can_view_agreements),
     # Appendix A step 2: anonymise a dataset before sharing it, the privacy-friendly way.
     NavigationEntry("Anonymise", "anonymise:list", anonymise_rules.can_anonymise),
+    # The egress clause: personal data leaves the school encrypted, and the sending is recorded.
+    NavigationEntry("Secure transfers", "transfers:list", transfer_rules.can_send_transfers),
     NavigationEntry("Information assets", "governance:assets", governance_rules.can_view_assets),
     # Roll changes for the local authority and returns to the DfE (policy section 5).
     NavigationEntry(

@@ -12,8 +12,9 @@ from tests.core.support import links_inside
 EVERYONE = ["Dashboard", "People", "Decisions", "Proposals", "Agreements", "Information assets"]
 # Everyone who works in the school opens Safeguarding (what was shared with them);
 # those who only oversee it from outside, the DPO and the auditor, do not.
-# Everyone but an auditor anonymises a dataset before sharing it.
-IN_SCHOOL = [*EVERYONE[:3], "Safeguarding", *EVERYONE[3:5], "Anonymise", EVERYONE[5]]
+# Everyone but an auditor anonymises a dataset before sharing it, and sends files securely.
+HANDLING_DATA = ["Anonymise", "Secure transfers"]
+IN_SCHOOL = [*EVERYONE[:3], "Safeguarding", *EVERYONE[3:5], *HANDLING_DATA, EVERYONE[5]]
 # Statutory sharing names pupils: for those who answer for the school's records.
 STATUTORY = ["Statutory sharing"]
 EXPECTED = {
@@ -21,7 +22,8 @@ EXPECTED = {
     "chair": [*IN_SCHOOL, *STATUTORY, "Policy", "Audit trail"],
     "dpo": [
         *["Dashboard", "People", "Decisions", "Disclosures to review", "Proposals"],
-        *["Agreements", "Anonymise", "Information assets", *STATUTORY, "Policy", "Audit trail"],
+        *["Agreements", *HANDLING_DATA, "Information assets", *STATUTORY, "Policy"],
+        "Audit trail",
     ],
     "dsl": [*IN_SCHOOL, "Policy"],
     "deputy_dsl": [*IN_SCHOOL, "Policy"],
@@ -39,6 +41,7 @@ HREFS = {
     "Proposals": "proposals:list",
     "Agreements": "agreements:register",
     "Anonymise": "anonymise:list",
+    "Secure transfers": "transfers:list",
     "Information assets": "governance:assets",
     "Statutory sharing": "statutory:roll_changes",
     "Policy": "policy:home",

@@ -22,6 +22,7 @@ from infoshare.proposals.models import PiaRequirement, Proposal, Status
 from tests.agreements.test_permission_matrix import register_urls
 from tests.anonymise.test_web_pages import anonymise_urls
 from tests.anonymise.test_web_services import media  # noqa: F401  (files in a temporary folder)
+from tests.transfers.test_pages import transfer_urls
 from tests.decisions.drafts import pupil, share
 from tests.governance.test_policy_pages import policy_matrix_urls
 from tests.proposals import drafts as proposal_drafts
@@ -101,11 +102,11 @@ def core_urls(school):
 
 def all_urls(school):
     """Every organisation page, with the proposals', agreements', assets', safeguarding
-    records', statutory sharing's, the policy's and anonymisation's. Each has a matrix of
-    its own: below, tests/agreements/test_permission_matrix.py,
+    records', statutory sharing's, the policy's, anonymisation's and secure transfers'. Each
+    has a matrix of its own: below, tests/agreements/test_permission_matrix.py,
     tests/safeguarding/test_access.py, tests/statutory/test_{roll_access,import_pages,
-    returns_pages}.py, tests/governance/test_policy_pages.py and
-    tests/anonymise/test_web_pages.py."""
+    returns_pages}.py, tests/governance/test_policy_pages.py,
+    tests/anonymise/test_web_pages.py and tests/transfers/test_pages.py."""
     return (
         core_urls(school)
         + proposal_urls(school)
@@ -116,6 +117,7 @@ def all_urls(school):
         + returns_matrix_urls(school)
         + policy_matrix_urls(school)
         + anonymise_urls(school)
+        + transfer_urls(school)
     )
 
 

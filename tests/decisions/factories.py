@@ -77,7 +77,7 @@ def make_decision(
     recorded_at = overrides.pop("recorded_at", None) or timezone.now()
     fields: dict[str, Any] = {
         "organisation": organisation,
-        "reference": f"DEC-{timezone.localtime(recorded_at).year}-{next(_numbers):04d}",
+        "reference": _reference(organisation, recorded_at),
         "information": "Attendance and attainment for the autumn term",
         "recipient_organisation_name": "Eastmoor Education Welfare Service",
         "recipient_person": "Education welfare officer",
@@ -105,6 +105,16 @@ def make_decision(
         wanted = ("sch1-18-safeguarding",) if conditions is None else conditions
         decision.conditions.set(special_conditions(*wanted))
     return decision
+
+
+def _reference(organisation: Organisation, recorded_at: datetime) -> str:
+    """A reference no decision of `organisation` has yet: unique across schools too, and
+    never one that `record_decision` already gave in the same test."""
+    year = timezone.localtime(recorded_at).year
+    while True:
+        reference = f"DEC-{year}-{next(_numbers):04d}"
+        if not Decision.objects.filter(organisation=organisation, reference=reference).exists():
+            return reference
 
 
 def correct_decision(

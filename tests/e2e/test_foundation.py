@@ -56,6 +56,7 @@ def test_dpo_signs_in_switches_school_and_reads_the_audit_trail(
             "Proposals",
             "Agreements",
             "Anonymise",
+            "Secure transfers",
             "Information assets",
             "Statutory sharing",
             "Policy",

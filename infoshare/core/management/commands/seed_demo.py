@@ -36,6 +36,7 @@ from infoshare.governance.demo import seed_assets, seed_policy
 from infoshare.proposals.demo import seed_proposals
 from infoshare.safeguarding.demo import seed_safeguarding
 from infoshare.statutory.demo import seed_statutory
+from infoshare.transfers.demo import seed_transfers
 
 DEFAULT_PASSWORD = "infoshare-demo"
 
@@ -146,6 +147,7 @@ class Command(BaseCommand):
                 seed_agreements(organisations[slug])
                 seed_safeguarding(organisations[slug], password=password)
                 seed_statutory(organisations[slug])
+                seed_transfers(organisations[slug])
         self._print_accounts(accounts, password)
 
     def _print_accounts(self, accounts: list[tuple[str, str, str]], password: str) -> None:
