@@ -22,7 +22,6 @@ from infoshare.proposals.models import PiaRequirement, Proposal, Status
 from tests.agreements.test_permission_matrix import register_urls
 from tests.anonymise.test_web_pages import anonymise_urls
 from tests.anonymise.test_web_services import media  # noqa: F401  (files in a temporary folder)
-from tests.transfers.test_pages import transfer_urls
 from tests.decisions.drafts import pupil, share
 from tests.governance.test_policy_pages import policy_matrix_urls
 from tests.proposals import drafts as proposal_drafts
@@ -30,6 +29,7 @@ from tests.safeguarding.test_access import safeguarding_urls
 from tests.statutory.test_import_pages import import_paths
 from tests.statutory.test_returns_pages import returns_matrix_urls
 from tests.statutory.test_roll_access import roll_urls
+from tests.transfers.test_pages import transfer_urls
 
 ALL_ROLES = [role.value for role in Role]
 MANAGERS = {"headteacher", "information_manager"}
